@@ -1,0 +1,24 @@
+/* workloads.c - the list of workloads, looked up by name. Add a workload here and nowhere else. */
+#include <stddef.h>
+#include <string.h>
+
+#include "workload.h"
+
+static const struct workload *const workload_table[] = {
+	&workload_sleep,
+	NULL,
+};
+
+const struct workload *const *workload_list(void)
+{
+	return workload_table;
+}
+
+const struct workload *workload_find(const char *name)
+{
+	for (size_t i = 0; workload_table[i] != NULL; i++) {
+		if (strcmp(workload_table[i]->name, name) == 0)
+			return workload_table[i];
+	}
+	return NULL;
+}
