@@ -17,8 +17,11 @@
 
 /* What an epoll event is about: the pointer in epoll_event.data points at one of these. */
 enum source_kind {
-	SOURCE_STOP,   /* the run's stop eventfd: Ctrl-C or SIGTERM */
-	SOURCE_TIMER,  /* the timerfd behind the sleep deadlines */
+	SOURCE_STOP,        /* the run's stop eventfd: Ctrl-C or SIGTERM */
+	SOURCE_TIMER,       /* the timerfd behind the sleep deadlines */
+	SOURCE_FILE_POOL,   /* file: the eventfd the read workers signal */
+	SOURCE_HTTP_SOCKET, /* http: a socket libcurl asked us to watch */
+	SOURCE_HTTP_TIMER,  /* http: the timerfd behind libcurl's timeout */
 };
 
 struct source {
@@ -35,7 +38,15 @@ struct loop {
 	int64_t timer_armed_ns;   /* the deadline the timerfd is armed for, 0 when disarmed */
 	long next_task;           /* the next task to start */
 	long done;                /* tasks finished */
+	void *file;               /* file: the read workers' state (struct file_loop) */
+	void *http;               /* http: libcurl's multi handle and its state (struct http_loop) */
 };
+
+static void finish_task(struct loop *loop, struct task *task);
+static int loop_fail(struct loop *loop, const char *what);
+
+/* ---- sleep: deadlines in a min-heap behind one timerfd ---------------------------------- */
+
 
 static int loop_fail(struct loop *loop, const char *what)
 {
@@ -87,6 +98,91 @@ static int start_sleep(struct loop *loop, struct task *task)
 	return 0;
 }
 
+/* ---- file: regular files cannot be watched by epoll (epoll_ctl fails with EPERM) ------ */
+
+static int file_setup(struct loop *loop)
+{
+	(void)loop;
+	return 0;
+}
+
+static int start_file(struct loop *loop, struct task *task)
+{
+	(void)task;
+	errno = ENOTSUP;
+	return loop_fail(loop, "the file workload");
+}
+
+static int on_file_pool(struct loop *loop)
+{
+	(void)loop;
+	return 0;
+}
+
+static void file_cancel(struct loop *loop)
+{
+	(void)loop;
+}
+
+static void file_teardown(struct loop *loop)
+{
+	(void)loop;
+}
+
+/* ---- http: libcurl's multi-socket API on epoll and a timerfd ---------------------------- */
+
+static int http_setup(struct loop *loop)
+{
+	(void)loop;
+	return 0;
+}
+
+static int start_http(struct loop *loop, struct task *task)
+{
+	(void)task;
+	errno = ENOTSUP;
+	return loop_fail(loop, "the http workload");
+}
+
+static int on_http_socket(struct loop *loop, struct source *source, uint32_t events)
+{
+	(void)loop;
+	(void)source;
+	(void)events;
+	return 0;
+}
+
+static int on_http_timer(struct loop *loop)
+{
+	(void)loop;
+	return 0;
+}
+
+static void http_cancel(struct loop *loop)
+{
+	(void)loop;
+}
+
+static void http_teardown(struct loop *loop)
+{
+	(void)loop;
+}
+
+/* ---- the loop ------------------------------------------------------------------------- */
+
+static int start_task(struct loop *loop, struct task *task)
+{
+	switch (loop->run->params.workload->kind) {
+	case WORKLOAD_SLEEP:
+		return start_sleep(loop, task);
+	case WORKLOAD_FILE:
+		return start_file(loop, task);
+	case WORKLOAD_HTTP:
+		return start_http(loop, task);
+	}
+	return 0;
+}
+
 /* Start tasks until --jobs are in flight. */
 static int start_tasks(struct loop *loop)
 {
@@ -96,7 +192,7 @@ static int start_tasks(struct loop *loop)
 		struct task *task = &run->tasks[loop->next_task++];
 		run_task_started(run, task);
 		run_inflight_add(run, 1);
-		if (start_sleep(loop, task) < 0)
+		if (start_task(loop, task) < 0)
 			return -1;
 	}
 	return arm_timer(loop);
@@ -122,6 +218,8 @@ static int on_timer(struct loop *loop)
 /* Ctrl-C: every task in flight is cancelled where it stands. */
 static void cancel_in_flight(struct loop *loop)
 {
+	file_cancel(loop);
+	http_cancel(loop);
 	while (loop->deadlines.len > 0) {
 		struct minheap_item due = minheap_pop(&loop->deadlines);
 		struct task *task = &loop->run->tasks[due.value];
@@ -144,6 +242,18 @@ static int loop_iterate(struct loop *loop)
 			return 0; /* the caller sees run_stopping() */
 		case SOURCE_TIMER:
 			if (on_timer(loop) < 0)
+				return -1;
+			break;
+		case SOURCE_FILE_POOL:
+			if (on_file_pool(loop) < 0)
+				return -1;
+			break;
+		case SOURCE_HTTP_SOCKET:
+			if (on_http_socket(loop, source, events[i].events) < 0)
+				return -1;
+			break;
+		case SOURCE_HTTP_TIMER:
+			if (on_http_timer(loop) < 0)
 				return -1;
 			break;
 		}
@@ -179,6 +289,10 @@ static int epoll_run(struct run *run)
 		loop_fail(&loop, "epoll_ctl");
 		goto out_close_timer;
 	}
+	if (file_setup(&loop) < 0)
+		goto out_close_timer;
+	if (http_setup(&loop) < 0)
+		goto out_file_teardown;
 	if (start_tasks(&loop) < 0)
 		goto out_cancel;
 	while (loop.done < run->params.tasks && !run_stopping()) {
@@ -189,6 +303,9 @@ static int epoll_run(struct run *run)
 out_cancel:
 	cancel_in_flight(&loop);
 	run_cancel_pending(run);
+	http_teardown(&loop);
+out_file_teardown:
+	file_teardown(&loop);
 out_close_timer:
 	close(loop.timer.fd);
 out_close_epoll:
