@@ -31,12 +31,18 @@ static const char *const http_subreddits[] = {
 	"golang", "rust",
 };
 
+/* What every process and thread of a run adds to: a shared mapping, so that forked children
+ * add theirs too; updated with atomic operations. */
+struct http_shared {
+	uint64_t connections;  /* new connections made by every transfer */
+	long threads_peak;     /* most threads seen in one process while a host name resolved */
+};
+
 /* The workload's state for one run (run->workload_state). */
 struct http_state {
 	char **urls;                 /* what the tasks fetch: task i fetches urls[i % url_count] */
 	long url_count;              /* entries in urls */
-	uint64_t *connections;       /* new connections, added up by every process and thread
-					(a shared mapping, so forked children add theirs) */
+	struct http_shared *shared;  /* counters every process and thread adds to */
 	pthread_key_t easy_key;      /* each thread's easy handle, reused from task to task */
 	bool easy_key_made;          /* easy_key exists */
 	bool curl_ready;             /* curl_global_init succeeded */
@@ -44,6 +50,8 @@ struct http_state {
 
 /* One transfer in progress: what easy_setup hands to easy_done. */
 struct http_transfer {
+	struct http_shared *shared;       /* the run's counters */
+	bool resolving;                   /* a name lookup began: count threads while it runs */
 	char *body;                       /* the response body, NUL-terminated */
 	size_t body_bytes;                /* bytes in body */
 	size_t body_capacity;             /* bytes allocated for body */
@@ -329,11 +337,11 @@ static int http_prepare(struct run *run)
 		return -1;
 	}
 	state->easy_key_made = true;
-	state->connections = mmap(NULL, sizeof(*state->connections), PROT_READ | PROT_WRITE,
-				  MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	if (state->connections == MAP_FAILED) {
-		state->connections = NULL;
-		fprintf(stderr, "iostrat: mmap for the connection counter: %s\n", strerror(errno));
+	state->shared = mmap(NULL, sizeof(*state->shared), PROT_READ | PROT_WRITE,
+			     MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (state->shared == MAP_FAILED) {
+		state->shared = NULL;
+		fprintf(stderr, "iostrat: mmap for the http counters: %s\n", strerror(errno));
 		return -1;
 	}
 
@@ -372,9 +380,12 @@ static void http_cleanup(struct run *run)
 		pthread_setspecific(state->easy_key, NULL);
 		pthread_key_delete(state->easy_key);
 	}
-	if (state->connections != NULL) {
-		http_report.connections = __atomic_load_n(state->connections, __ATOMIC_RELAXED);
-		munmap(state->connections, sizeof(*state->connections));
+	if (state->shared != NULL) {
+		http_report.connections = state->shared->connections;
+		/* the resolver threads libcurl started, which the strategy's own counts can miss */
+		if (state->shared->threads_peak > run->threads_peak)
+			run->threads_peak = state->shared->threads_peak;
+		munmap(state->shared, sizeof(*state->shared));
 	}
 	for (long i = 0; i < state->url_count; i++)
 		free(state->urls[i]);
@@ -432,16 +443,45 @@ static size_t http_on_body(char *data, size_t size, size_t count, void *userp)
 	return bytes;
 }
 
-/* libcurl calls this while a transfer goes on, also while it waits: after Ctrl-C a blocking
- * curl_easy_perform() ends here, within a second. */
+/* CURLOPT_RESOLVER_START_FUNCTION: a name lookup begins; libcurl runs it in a thread of its
+ * own unless the host is a numeric address. */
+static int http_on_resolver_start(void *resolver, void *reserved, void *userp)
+{
+	struct http_transfer *transfer = userp;
+	(void)resolver;
+	(void)reserved;
+
+	transfer->resolving = true;
+	return 0;
+}
+
+/* Count this process's threads while a lookup may be running, so that the run's thread count
+ * shows libcurl's resolver thread: "one thread" is only true with a numeric address. */
+static void http_count_threads(struct http_transfer *transfer)
+{
+	long threads = run_count_threads();
+	long seen = __atomic_load_n(&transfer->shared->threads_peak, __ATOMIC_RELAXED);
+
+	transfer->resolving = false;
+	while (threads > seen && !__atomic_compare_exchange_n(&transfer->shared->threads_peak, &seen,
+							      threads, false, __ATOMIC_RELAXED,
+							      __ATOMIC_RELAXED)) {
+	}
+}
+
+/* libcurl calls this while a transfer goes on, also while it waits (the first call comes while
+ * the name is looked up): after Ctrl-C a blocking curl_easy_perform() ends here, within a
+ * second. */
 static int http_on_progress(void *userp, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
 			    curl_off_t ulnow)
 {
-	(void)userp;
+	struct http_transfer *transfer = userp;
 	(void)dltotal;
 	(void)dlnow;
 	(void)ultotal;
 	(void)ulnow;
+	if (transfer->resolving)
+		http_count_threads(transfer);
 	return run_stopping() ? 1 : 0;
 }
 
@@ -455,6 +495,7 @@ static int http_easy_setup(struct run *run, struct task *task, CURL *easy, void 
 		run_task_failed(run, task, ENOMEM, "the transfer's state");
 		return -1;
 	}
+	transfer->shared = ((struct http_state *)run->workload_state)->shared;
 	curl_easy_reset(easy);
 	CURLcode rc = curl_easy_setopt(easy, CURLOPT_URL, http_task_url(run, task));
 	if (rc == CURLE_OK)
@@ -480,7 +521,13 @@ static int http_easy_setup(struct run *run, struct task *task, CURL *easy, void 
 	if (rc == CURLE_OK)
 		rc = curl_easy_setopt(easy, CURLOPT_XFERINFOFUNCTION, http_on_progress);
 	if (rc == CURLE_OK)
+		rc = curl_easy_setopt(easy, CURLOPT_XFERINFODATA, transfer);
+	if (rc == CURLE_OK)
 		rc = curl_easy_setopt(easy, CURLOPT_NOPROGRESS, 0L);
+	if (rc == CURLE_OK)
+		rc = curl_easy_setopt(easy, CURLOPT_RESOLVER_START_FUNCTION, http_on_resolver_start);
+	if (rc == CURLE_OK)
+		rc = curl_easy_setopt(easy, CURLOPT_RESOLVER_START_DATA, transfer);
 	if (rc != CURLE_OK) {
 		http_task_error(task, "curl_easy_setopt: %s",
 			 curl_easy_strerror(rc));
@@ -603,14 +650,13 @@ static void http_transfer_failed(struct task *task, CURL *easy, CURLcode result,
 static void http_easy_done(struct run *run, struct task *task, CURL *easy, CURLcode result,
 			   void *ctx)
 {
-	struct http_state *state = run->workload_state;
 	struct http_transfer *transfer = ctx;
 	long status = 0;
 	long connects = 0;
 
 	curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &status);
 	curl_easy_getinfo(easy, CURLINFO_NUM_CONNECTS, &connects);
-	__atomic_fetch_add(state->connections, (uint64_t)connects, __ATOMIC_RELAXED);
+	__atomic_fetch_add(&transfer->shared->connections, (uint64_t)connects, __ATOMIC_RELAXED);
 	task->http_status = (int)status;
 	task->bytes = transfer->body_bytes;
 	if (result == CURLE_ABORTED_BY_CALLBACK && run_stopping()) {

@@ -7,7 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
-#include <sys/socket.h>
 #include <sys/timerfd.h>
 #include <unistd.h>
 
@@ -193,18 +192,6 @@ static struct http_socket *http_socket_entry(struct http_loop *http, curl_socket
 	return http->sockets[index];
 }
 
-/* libcurl resolves a host name in a thread of its own and hears of the answer on a socketpair
- * (AF_UNIX), which it asks us to watch: the moment to count threads, so that the run shows
- * the helper thread rather than the "one thread" the strategy stands for. */
-static void http_count_resolver(struct loop *loop, curl_socket_t fd)
-{
-	int domain = 0;
-	socklen_t len = sizeof(domain);
-
-	if (getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &domain, &len) == 0 && domain == AF_UNIX)
-		run_sample_threads(loop->run, true);
-}
-
 /* CURLMOPT_SOCKETFUNCTION: watch fd for what libcurl waits for, or stop watching it. */
 static int http_on_curl_socket(CURL *easy, curl_socket_t fd, int what, void *userp,
 			       void *socketp)
@@ -231,19 +218,15 @@ static int http_on_curl_socket(CURL *easy, curl_socket_t fd, int what, void *use
 		.events = ((what & CURL_POLL_IN) ? EPOLLIN : 0) | ((what & CURL_POLL_OUT) ? EPOLLOUT : 0),
 		.data.ptr = &entry->source,
 	};
-	bool added = entry->events == 0;
-	int done = epoll_ctl(http->loop->epoll_fd, added ? EPOLL_CTL_ADD : EPOLL_CTL_MOD, fd, &event);
-	if (done < 0 && errno == ENOENT) { /* closed and reopened behind our back: add it anew */
-		added = true;
+	int op = entry->events == 0 ? EPOLL_CTL_ADD : EPOLL_CTL_MOD;
+	int done = epoll_ctl(http->loop->epoll_fd, op, fd, &event);
+	if (done < 0 && errno == ENOENT) /* closed and reopened behind our back: add it anew */
 		done = epoll_ctl(http->loop->epoll_fd, EPOLL_CTL_ADD, fd, &event);
-	}
 	if (done < 0) {
 		http->callback_errno = errno;
 		return -1;
 	}
 	entry->events = event.events != 0 ? event.events : EPOLLERR; /* never 0 while registered */
-	if (added)
-		http_count_resolver(http->loop, fd);
 	return 0;
 }
 
