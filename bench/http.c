@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "http.h"
@@ -56,6 +57,7 @@ struct http_transfer {
 	size_t body_bytes;                /* bytes in body */
 	size_t body_capacity;             /* bytes allocated for body */
 	bool body_too_large;              /* the body went past HTTP_BODY_MAX_BYTES */
+	int socket_errno;                 /* why socket() failed (EMFILE...), or 0 */
 	char curl_error[CURL_ERROR_SIZE]; /* libcurl's own words on a failure */
 };
 
@@ -443,6 +445,23 @@ static size_t http_on_body(char *data, size_t size, size_t count, void *userp)
 	return bytes;
 }
 
+/* CURLOPT_OPENSOCKETFUNCTION: socket() as libcurl would call it, so that when it fails (too
+ * many descriptors in flight) the task can say why; libcurl itself only says it could not
+ * connect. */
+static curl_socket_t http_open_socket(void *userp, curlsocktype purpose,
+				      struct curl_sockaddr *address)
+{
+	struct http_transfer *transfer = userp;
+	(void)purpose;
+
+	int fd = socket(address->family, address->socktype | SOCK_CLOEXEC, address->protocol);
+	if (fd < 0) {
+		transfer->socket_errno = errno;
+		return CURL_SOCKET_BAD;
+	}
+	return fd;
+}
+
 /* CURLOPT_RESOLVER_START_FUNCTION: a name lookup begins; libcurl runs it in a thread of its
  * own unless the host is a numeric address. */
 static int http_on_resolver_start(void *resolver, void *reserved, void *userp)
@@ -524,6 +543,10 @@ static int http_easy_setup(struct run *run, struct task *task, CURL *easy, void 
 		rc = curl_easy_setopt(easy, CURLOPT_XFERINFODATA, transfer);
 	if (rc == CURLE_OK)
 		rc = curl_easy_setopt(easy, CURLOPT_NOPROGRESS, 0L);
+	if (rc == CURLE_OK)
+		rc = curl_easy_setopt(easy, CURLOPT_OPENSOCKETFUNCTION, http_open_socket);
+	if (rc == CURLE_OK)
+		rc = curl_easy_setopt(easy, CURLOPT_OPENSOCKETDATA, transfer);
 	if (rc == CURLE_OK)
 		rc = curl_easy_setopt(easy, CURLOPT_RESOLVER_START_FUNCTION, http_on_resolver_start);
 	if (rc == CURLE_OK)
@@ -641,6 +664,8 @@ static void http_transfer_failed(struct task *task, CURL *easy, CURLcode result,
 	curl_easy_getinfo(easy, CURLINFO_OS_ERRNO, &os_errno);
 	if (transfer->body_too_large)
 		http_task_error(task, "body larger than %u MiB", HTTP_BODY_MAX_BYTES >> 20);
+	else if (transfer->socket_errno != 0)
+		http_task_error(task, "socket: %s (%s)", strerror(transfer->socket_errno), text);
 	else if (os_errno != 0 && strstr(text, strerror((int)os_errno)) == NULL)
 		http_task_error(task, "%s (%s)", text, strerror((int)os_errno));
 	else
