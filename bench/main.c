@@ -115,8 +115,10 @@ int main(int argc, char **argv)
 
 	switch (cli_parse(argc, argv, &run.params)) {
 	case CLI_DONE:
+		run_free(&run);
 		return 0;
 	case CLI_USAGE:
+		run_free(&run);
 		return 2;
 	case CLI_RUN:
 		break;
@@ -167,6 +169,7 @@ int main(int argc, char **argv)
 			 run.params.strategy->name);
 	run.end_ns = run_now_ns();
 	run_sample_threads(&run, true);
+	run.threads_end = run_count_threads();
 
 	if (run.params.workload->cleanup != NULL)
 		run.params.workload->cleanup(&run);
