@@ -1,0 +1,11 @@
+/* version.h - the program's version, and the commit it was built from (set by the Makefile). */
+#ifndef IOSTRAT_VERSION_H
+#define IOSTRAT_VERSION_H
+
+#define IOSTRAT_VERSION "0.1.0"
+
+#ifndef IOSTRAT_COMMIT
+#define IOSTRAT_COMMIT "unknown"
+#endif
+
+#endif

@@ -1,0 +1,324 @@
+/* epoll.c - one thread, one event loop: every task is a state machine driven by epoll_wait().
+ * Sleeps are deadlines in a min-heap behind a single timerfd (one descriptor for any number of
+ * tasks, as event loops do); the run's stop eventfd is in the same epoll set, so Ctrl-C ends
+ * the wait at once. Teaches: epoll_create1, epoll_ctl, epoll_wait, timerfd_create/settime. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/timerfd.h>
+#include <unistd.h>
+
+#include "../bench/minheap.h"
+#include "strategy.h"
+
+#define LOOP_EVENTS 256 /* events taken per epoll_wait() */
+
+/* What an epoll event is about: the pointer in epoll_event.data points at one of these. */
+enum source_kind {
+	SOURCE_STOP,        /* the run's stop eventfd: Ctrl-C or SIGTERM */
+	SOURCE_TIMER,       /* the timerfd behind the sleep deadlines */
+	SOURCE_FILE_POOL,   /* file: the eventfd the read workers signal */
+	SOURCE_HTTP_SOCKET, /* http: a socket libcurl asked us to watch */
+	SOURCE_HTTP_TIMER,  /* http: the timerfd behind libcurl's timeout */
+};
+
+struct source {
+	enum source_kind kind; /* which handler gets the event */
+	int fd;                /* the descriptor watched */
+};
+
+struct loop {
+	struct run *run;          /* the run being carried out */
+	int epoll_fd;             /* the epoll instance */
+	struct source stop;       /* run_stop_fd */
+	struct source timer;      /* a timerfd armed at the earliest deadline */
+	struct minheap deadlines; /* (deadline on CLOCK_MONOTONIC, task id) of sleeping tasks */
+	int64_t timer_armed_ns;   /* the deadline the timerfd is armed for, 0 when disarmed */
+	long next_task;           /* the next task to start */
+	long done;                /* tasks finished */
+	void *file;               /* file: the read workers' state (struct file_loop) */
+	void *http;               /* http: libcurl's multi handle and its state (struct http_loop) */
+};
+
+static void finish_task(struct loop *loop, struct task *task);
+static int loop_fail(struct loop *loop, const char *what);
+
+/* ---- sleep: deadlines in a min-heap behind one timerfd ---------------------------------- */
+
+
+static int loop_fail(struct loop *loop, const char *what)
+{
+	int err = errno;
+	loop->run->harness_error = err;
+	snprintf(loop->run->harness_message, sizeof(loop->run->harness_message), "epoll: %s: %s",
+		 what, strerror(err));
+	return -1;
+}
+
+static int watch(struct loop *loop, struct source *source, uint32_t events)
+{
+	struct epoll_event event = {.events = events, .data.ptr = source};
+	return epoll_ctl(loop->epoll_fd, EPOLL_CTL_ADD, source->fd, &event);
+}
+
+/* Arm the timerfd for the earliest deadline (absolute, so no time is lost computing it). */
+static int arm_timer(struct loop *loop)
+{
+	struct itimerspec when = {0};
+
+	if (loop->deadlines.len == 0 || loop->timer_armed_ns == minheap_top(&loop->deadlines).key)
+		return 0;
+	int64_t deadline = minheap_top(&loop->deadlines).key;
+	if (deadline <= 0)
+		deadline = 1; /* an all-zero it_value would disarm it */
+	when.it_value.tv_sec = deadline / 1000000000LL;
+	when.it_value.tv_nsec = deadline % 1000000000LL;
+	if (timerfd_settime(loop->timer.fd, TFD_TIMER_ABSTIME, &when, NULL) < 0)
+		return loop_fail(loop, "timerfd_settime");
+	loop->timer_armed_ns = minheap_top(&loop->deadlines).key;
+	return 0;
+}
+
+static void finish_task(struct loop *loop, struct task *task)
+{
+	run_task_finished(loop->run, task);
+	run_inflight_add(loop->run, -1);
+	loop->done++;
+}
+
+static int start_sleep(struct loop *loop, struct task *task)
+{
+	int64_t deadline = run_now_ns() + task->delay_ns;
+	if (minheap_push(&loop->deadlines, deadline, task->id) < 0) {
+		errno = ENOMEM;
+		return loop_fail(loop, "timer heap");
+	}
+	return 0;
+}
+
+/* ---- file: regular files cannot be watched by epoll (epoll_ctl fails with EPERM) ------ */
+
+static int file_setup(struct loop *loop)
+{
+	(void)loop;
+	return 0;
+}
+
+static int start_file(struct loop *loop, struct task *task)
+{
+	(void)task;
+	errno = ENOTSUP;
+	return loop_fail(loop, "the file workload");
+}
+
+static int on_file_pool(struct loop *loop)
+{
+	(void)loop;
+	return 0;
+}
+
+static void file_cancel(struct loop *loop)
+{
+	(void)loop;
+}
+
+static void file_teardown(struct loop *loop)
+{
+	(void)loop;
+}
+
+/* ---- http: libcurl's multi-socket API on epoll and a timerfd ---------------------------- */
+
+static int http_setup(struct loop *loop)
+{
+	(void)loop;
+	return 0;
+}
+
+static int start_http(struct loop *loop, struct task *task)
+{
+	(void)task;
+	errno = ENOTSUP;
+	return loop_fail(loop, "the http workload");
+}
+
+static int on_http_socket(struct loop *loop, struct source *source, uint32_t events)
+{
+	(void)loop;
+	(void)source;
+	(void)events;
+	return 0;
+}
+
+static int on_http_timer(struct loop *loop)
+{
+	(void)loop;
+	return 0;
+}
+
+static void http_cancel(struct loop *loop)
+{
+	(void)loop;
+}
+
+static void http_teardown(struct loop *loop)
+{
+	(void)loop;
+}
+
+/* ---- the loop ------------------------------------------------------------------------- */
+
+static int start_task(struct loop *loop, struct task *task)
+{
+	switch (loop->run->params.workload->kind) {
+	case WORKLOAD_SLEEP:
+		return start_sleep(loop, task);
+	case WORKLOAD_FILE:
+		return start_file(loop, task);
+	case WORKLOAD_HTTP:
+		return start_http(loop, task);
+	}
+	return 0;
+}
+
+/* Start tasks until --jobs are in flight. */
+static int start_tasks(struct loop *loop)
+{
+	struct run *run = loop->run;
+
+	while (loop->next_task < run->params.tasks && run->inflight < run_jobs(run)) {
+		struct task *task = &run->tasks[loop->next_task++];
+		run_task_started(run, task);
+		run_inflight_add(run, 1);
+		if (start_task(loop, task) < 0)
+			return -1;
+	}
+	return arm_timer(loop);
+}
+
+/* The timerfd fired: every task whose deadline has passed is done. */
+static int on_timer(struct loop *loop)
+{
+	uint64_t expirations;
+	if (read(loop->timer.fd, &expirations, sizeof(expirations)) < 0 && errno != EAGAIN)
+		return loop_fail(loop, "read timerfd");
+	loop->timer_armed_ns = 0;
+	int64_t now = run_now_ns();
+	while (loop->deadlines.len > 0 && minheap_top(&loop->deadlines).key <= now) {
+		struct minheap_item due = minheap_pop(&loop->deadlines);
+		struct task *task = &loop->run->tasks[due.value];
+		task->status = TASK_OK;
+		finish_task(loop, task);
+	}
+	return 0;
+}
+
+/* Ctrl-C: every task in flight is cancelled where it stands. */
+static void cancel_in_flight(struct loop *loop)
+{
+	file_cancel(loop);
+	http_cancel(loop);
+	while (loop->deadlines.len > 0) {
+		struct minheap_item due = minheap_pop(&loop->deadlines);
+		struct task *task = &loop->run->tasks[due.value];
+		task->status = TASK_CANCELLED;
+		finish_task(loop, task);
+	}
+}
+
+static int loop_iterate(struct loop *loop)
+{
+	struct epoll_event events[LOOP_EVENTS];
+
+	int ready = epoll_wait(loop->epoll_fd, events, LOOP_EVENTS, -1);
+	if (ready < 0)
+		return errno == EINTR ? 0 : loop_fail(loop, "epoll_wait");
+	for (int i = 0; i < ready; i++) {
+		struct source *source = events[i].data.ptr;
+		switch (source->kind) {
+		case SOURCE_STOP:
+			return 0; /* the caller sees run_stopping() */
+		case SOURCE_TIMER:
+			if (on_timer(loop) < 0)
+				return -1;
+			break;
+		case SOURCE_FILE_POOL:
+			if (on_file_pool(loop) < 0)
+				return -1;
+			break;
+		case SOURCE_HTTP_SOCKET:
+			if (on_http_socket(loop, source, events[i].events) < 0)
+				return -1;
+			break;
+		case SOURCE_HTTP_TIMER:
+			if (on_http_timer(loop) < 0)
+				return -1;
+			break;
+		}
+	}
+	run_sample_threads(loop->run, false);
+	return start_tasks(loop);
+}
+
+static int epoll_run(struct run *run)
+{
+	struct loop loop = {
+		.run = run,
+		.stop = {.kind = SOURCE_STOP, .fd = run_stop_fd},
+		.timer = {.kind = SOURCE_TIMER, .fd = -1},
+	};
+	int result = -1;
+
+	if (minheap_init(&loop.deadlines, (size_t)run_jobs(run)) < 0) {
+		errno = ENOMEM;
+		return loop_fail(&loop, "timer heap");
+	}
+	loop.epoll_fd = epoll_create1(EPOLL_CLOEXEC);
+	if (loop.epoll_fd < 0) {
+		loop_fail(&loop, "epoll_create1");
+		goto out_free_heap;
+	}
+	loop.timer.fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	if (loop.timer.fd < 0) {
+		loop_fail(&loop, "timerfd_create");
+		goto out_close_epoll;
+	}
+	if (watch(&loop, &loop.stop, EPOLLIN) < 0 || watch(&loop, &loop.timer, EPOLLIN) < 0) {
+		loop_fail(&loop, "epoll_ctl");
+		goto out_close_timer;
+	}
+	if (file_setup(&loop) < 0)
+		goto out_close_timer;
+	if (http_setup(&loop) < 0)
+		goto out_file_teardown;
+	if (start_tasks(&loop) < 0)
+		goto out_cancel;
+	while (loop.done < run->params.tasks && !run_stopping()) {
+		if (loop_iterate(&loop) < 0)
+			goto out_cancel;
+	}
+	result = 0;
+out_cancel:
+	cancel_in_flight(&loop);
+	run_cancel_pending(run);
+	http_teardown(&loop);
+out_file_teardown:
+	file_teardown(&loop);
+out_close_timer:
+	close(loop.timer.fd);
+out_close_epoll:
+	close(loop.epoll_fd);
+out_free_heap:
+	minheap_free(&loop.deadlines);
+	return result;
+}
+
+const struct strategy strategy_epoll = {
+	.name = "epoll",
+	.summary = "one thread, one event loop: non-blocking descriptors and epoll_wait()",
+	.flags = STRATEGY_ONE_THREAD,
+	.workloads = WORKLOAD_BIT(WORKLOAD_SLEEP),
+	.run = epoll_run,
+};
