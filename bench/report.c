@@ -717,6 +717,28 @@ static double throughput(const struct bench *b, int w, json_t *doc, const char *
 	return json_num(doc, "params.tasks") / json_num(doc, "summary.wall_s");
 }
 
+/* What the demo's tasks did, from its parameters: "4 tasks sleeping 100 ms each". */
+static void demo_description(const struct bench *b, char *buf, size_t len)
+{
+	snprintf(buf, len, "4 tasks sleeping");
+	for (size_t i = 0; i < b->steps_len; i++) {
+		json_t *doc = b->steps[i].doc;
+		double delay, max_delay, tasks;
+
+		if (strcmp(b->steps[i].kind, "demo") || doc == NULL)
+			continue;
+		delay = json_num(doc, "params.delay_s");
+		max_delay = json_num(doc, "params.max_delay_s");
+		tasks = json_num(doc, "params.tasks");
+		if (!isnan(delay))
+			snprintf(buf, len, "%.0f tasks sleeping %g ms each", tasks, delay * 1e3);
+		else
+			snprintf(buf, len, "%.0f tasks sleeping a random 0 to %g whole seconds", tasks,
+				 max_delay - 1);
+		return;
+	}
+}
+
 /* ---- gnuplot data tables ------------------------------------------------------------------ */
 
 static FILE *data_open(const struct bench *b, const char *fmt, ...)
@@ -781,6 +803,12 @@ static void write_data(struct bench *b)
 	for (int s = 0; s < b->nstrategies; s++)
 		sbuf_printf(&list, "%s%s", s ? " " : "", b->strategies[s]);
 	fprintf(vars, "strategies = \"%s\"\n", sbuf_text(&list));
+	{
+		char demo[128];
+
+		demo_description(b, demo, sizeof(demo));
+		fprintf(vars, "demo_title = \"The tutorial's demo: %s, one bar per task\"\n", demo);
+	}
 
 	/* 1. timelines: the tutorial's demo and the http run */
 	const char *timeline_kinds[2] = {"demo", "timeline"};
@@ -1279,7 +1307,11 @@ static void section_findings(struct bench *b, struct doc *d)
 
 			if (isnan(per))
 				continue;
-			sbuf_printf(&sb, " %s %s", strategy_name(b, s), fmt_seconds(per, t1, sizeof(t1)));
+			if (per > 0)
+				sbuf_printf(&sb, " %s %s", strategy_name(b, s), fmt_seconds(per, t1, sizeof(t1)));
+			else
+				sbuf_printf(&sb, " %s too little to tell from the noise between runs",
+					    strategy_name(b, s));
 			if (!isnan(bare_per_op_s(b, prim)))
 				sbuf_printf(&sb, " (the bare %s alone: %s)", report_bare_names[prim],
 					    fmt_seconds(bare_per_op_s(b, prim), t2, sizeof(t2)));
@@ -1398,10 +1430,12 @@ static void section_method(struct bench *b, struct doc *d)
 	doc_item(d, sbuf_text(&sb));
 	sbuf_reset(&sb);
 	sbuf_printf(&sb, "Timed runs use -q: no per-task lines, since printing is I/O too. Sleep tasks "
-			 "wait a fixed %s each, HTTP responses are held %s by the local server, so the "
-			 "ideal time is known.",
-		    fmt_seconds(meta_num(b, "sweep_delay_s"), t1, sizeof(t1)),
-		    meta_or(b, "http_delay_s", "?"));
+			 "wait a fixed %s each",
+		    fmt_seconds(meta_num(b, "sweep_delay_s"), t1, sizeof(t1)));
+	if (workload_index(b, "http") >= 0)
+		sbuf_printf(&sb, ", HTTP responses are held %s each by the local server",
+			    fmt_seconds(meta_num(b, "http_delay_s"), t1, sizeof(t1)));
+	sbuf_printf(&sb, ", so the ideal time is known.");
 	doc_item(d, sbuf_text(&sb));
 	doc_item(d, "Memory, threads, processes, tasks in flight and latencies come from iostrat's "
 		    "own result document (--json) of one more run of each command: what the kernel "
@@ -1454,12 +1488,14 @@ static void section_timelines(struct bench *b, struct doc *d)
 		char chart[64];
 		int n = 0;
 
+		char demo[160] = "The tutorial's demo, ";
+
+		demo_description(b, demo + strlen(demo), sizeof(demo) - strlen(demo));
 		table_head(&t, 8, "strategy", "task", "start", "end", "duration", "PID", "TID", "status");
 		sbuf_printf(&cap, "%s: each horizontal bar is one task, from its start to its end "
 				  "(seconds since the run began), coloured by the process and thread that "
 				  "ran it.",
-			    k == 0 ? "The tutorial's demo, 4 tasks of random whole-second sleeps"
-				   : "HTTP fetches from the local server");
+			    k == 0 ? demo : "HTTP fetches from the local server");
 		for (int s = 0; s < b->nstrategies; s++) {
 			for (size_t i = 0; i < b->steps_len; i++) {
 				struct step *st = &b->steps[i];

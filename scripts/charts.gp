@@ -41,8 +41,7 @@ do for [name in 'demo http'] {
 		h = (150 * n + 130 > 720) ? 150 * n + 130 : 720
 		eval termcmd(1280, h)
 		set output out('timeline-'.name)
-		set multiplot layout n, 1 title (name eq 'demo' ? \
-			"The tutorial's demo: 4 tasks sleeping 0-5 s, one bar per task" : \
+		set multiplot layout n, 1 title (name eq 'demo' ? demo_title : \
 			"HTTP fetches: one bar per task, from request to parsed response") font ',18'
 		set lmargin 16
 		set rmargin 4
@@ -126,9 +125,9 @@ do for [w in workloads] {
 if (overhead_rows > 0) {
 	f = table('overhead.dat')
 	stats f using ($3 > 0 ? $3 : NaN) nooutput
-	lo1 = STATS_min
+	lo1 = exists('STATS_min') ? STATS_min : 1
 	stats f using ($4 > 0 ? $4 : NaN) nooutput
-	lo2 = STATS_min
+	lo2 = exists('STATS_min') ? STATS_min : lo1
 	floor = 10 ** floor(log10(((lo1 < lo2) ? lo1 : lo2) / 2))
 	set output out('overhead')
 	set title 'What one more task costs, next to the bare kernel primitive'
