@@ -6,6 +6,7 @@
  *   iostrat-report report DIR     write DIR/report.md and DIR/index.html
  *   iostrat-report get FILE PATH  print one value of a JSON document (PATH: summary.wall_s)
  */
+#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <math.h>
@@ -151,8 +152,10 @@ static const char *fmt_ratio(double r, char *buf, size_t len)
 		snprintf(buf, len, "–");
 	else if (r >= 10)
 		snprintf(buf, len, "%.0f×", r);
-	else
+	else if (r >= 0.1)
 		snprintf(buf, len, "%.1f×", r);
+	else
+		snprintf(buf, len, "%.2g×", r);
 	return buf;
 }
 
@@ -611,8 +614,8 @@ static double ideal_s(const struct bench *b, int w, int s, long n)
 }
 
 /* Which bare primitive a strategy pays per task, from what the kernel saw in its documents:
- * a process per task -> fork, a thread per task -> thread, one thread with many in flight ->
- * timer (the event loop's wait); -1 when it runs tasks one by one. */
+ * child processes -> fork, more threads than one -> thread, one thread with many tasks in
+ * flight -> timer (the event loop's wait); -1 when it runs tasks one by one. */
 static int strategy_primitive(const struct bench *b, int w, int s)
 {
 	for (int c = b->ncounts[w] - 1; c >= 0; c--) {
@@ -621,9 +624,9 @@ static int strategy_primitive(const struct bench *b, int w, int s)
 
 		if (doc == NULL || n < 4)
 			continue;
-		if (json_num(doc, "summary.processes") >= (double)n)
+		if (json_num(doc, "summary.processes") > 1)
 			return 0;
-		if (json_num(doc, "summary.threads_peak") >= (double)n)
+		if (json_num(doc, "summary.threads_peak") > 1)
 			return 1;
 		if (json_num(doc, "summary.inflight_peak") > 1)
 			return 2;
@@ -1115,11 +1118,30 @@ static void table_cell(struct table *t, const char *fmt, ...)
 	t->col = (t->col + 1) % t->cols;
 }
 
+static void doc_table_free(struct table *t)
+{
+	for (int i = 0; i < t->rows * t->cols; i++)
+		free(t->cells[i]);
+	for (int c = 0; c < t->cols; c++)
+		free(t->head[c]);
+	free(t->cells);
+	memset(t, 0, sizeof(*t));
+}
+
+/* A column of figures is aligned right, a column of words left (judged on the first row). */
+static bool table_numeric(const struct table *t, int c)
+{
+	const char *cell = t->rows ? t->cells[c] : NULL;
+
+	return cell && (isdigit((unsigned char)cell[0]) || (cell[0] == '-' && isdigit((unsigned char)cell[1])));
+}
+
 static void doc_table(struct doc *d, struct table *t)
 {
 	if (t->rows == 0) {
 		doc_para(d, "(No figures for this table.)");
-		goto out_free;
+		doc_table_free(t);
+		return;
 	}
 	fprintf(d->md, "|");
 	fprintf(d->html, "<table>\n<thead><tr>");
@@ -1134,7 +1156,7 @@ static void doc_table(struct doc *d, struct table *t)
 	fprintf(d->md, "\n|");
 	fprintf(d->html, "</tr></thead>\n<tbody>\n");
 	for (int c = 0; c < t->cols; c++)
-		fprintf(d->md, "%s|", c == 0 ? ":---" : "---:");
+		fprintf(d->md, "%s|", table_numeric(t, c) ? "---:" : ":---");
 	fprintf(d->md, "\n");
 	for (int r = 0; r < t->rows; r++) {
 		fprintf(d->md, "|");
@@ -1145,7 +1167,7 @@ static void doc_table(struct doc *d, struct table *t)
 			fprintf(d->md, " ");
 			md_escape(d->md, cell ? cell : "");
 			fprintf(d->md, " |");
-			fprintf(d->html, "<td>");
+			fprintf(d->html, table_numeric(t, c) ? "<td>" : "<td class=\"text\">");
 			html_escape(d->html, cell ? cell : "");
 			fprintf(d->html, "</td>");
 		}
@@ -1154,12 +1176,7 @@ static void doc_table(struct doc *d, struct table *t)
 	}
 	fprintf(d->md, "\n");
 	fprintf(d->html, "</tbody></table>\n");
-out_free:
-	for (int i = 0; i < t->rows * t->cols; i++)
-		free(t->cells[i]);
-	for (int c = 0; c < t->cols; c++)
-		free(t->head[c]);
-	free(t->cells);
+	doc_table_free(t);
 }
 
 static const char report_html_head[] =
@@ -1172,7 +1189,7 @@ static const char report_html_head[] =
 	"figure { margin: 1.5em 0; }\nfigcaption { font-size: 18px; margin-top: 0.4em; }\n"
 	"table { border-collapse: collapse; margin: 1em 0; font-size: 17px; }\n"
 	"th, td { border: 1px solid #bbb; padding: 0.25em 0.6em; text-align: right; }\n"
-	"th:first-child, td:first-child { text-align: left; }\nth { background: #eee; }\n"
+	"td.text { text-align: left; }\nth { background: #eee; }\n"
 	"pre { background: #f4f4f4; padding: 0.8em; overflow-x: auto; font-size: 16px; }\n"
 	".banner { background: #fde2c8; padding: 0.6em; border: 2px solid #D55E00; }\n"
 	"#charts-status { color: #555; font-size: 16px; }\n"
@@ -1287,8 +1304,12 @@ static void section_findings(struct bench *b, struct doc *d)
 
 			if (isnan(rss))
 				continue;
-			sbuf_printf(&sb, " %s %s resident and %s of heap", strategy_name(b, s),
-				    fmt_bytes(rss, t1, sizeof(t1)), fmt_bytes(heap, t2, sizeof(t2)));
+			if (rss > 0)
+				sbuf_printf(&sb, " %s %s resident", strategy_name(b, s),
+					    fmt_bytes(rss, t1, sizeof(t1)));
+			else
+				sbuf_printf(&sb, " %s no resident growth measured", strategy_name(b, s));
+			sbuf_printf(&sb, " and %s of heap", fmt_bytes(heap > 0 ? heap : 0, t2, sizeof(t2)));
 			if (stack > 0)
 				sbuf_printf(&sb, " (plus %s of address space reserved for its stack)",
 					    fmt_bytes(stack, t3, sizeof(t3)));
@@ -1529,8 +1550,13 @@ static void section_timelines(struct bench *b, struct doc *d)
 			}
 		}
 		if (n == 0) {
+			doc_para(d, k == 0 ? "(The demo did not run for any strategy; see \"Skipped and "
+					     "failed\".)"
+					   : "(No HTTP run: the http workload was not measured in this run; "
+					     "see \"Skipped and failed\".)");
 			table_head(&t, 1, "-");
-			doc_table(d, &t);
+			t.rows = 0;
+			doc_table_free(&t);
 			free(cap.text);
 			continue;
 		}
@@ -1562,7 +1588,7 @@ static void section_wall(struct bench *b, struct doc *d, int w)
 	const char *wn = b->workloads[w];
 	struct table t;
 	struct sbuf cap = {0}, head = {0};
-	char chart[64], t1[64], t2[64], t3[64], n1[32];
+	char chart[64], t1[64], t2[64], t3[64], n1[32], n2[32];
 
 	sbuf_printf(&head, "2. Wall time against task count: %s", wn);
 	doc_heading(d, 2, sbuf_text(&head));
@@ -1582,7 +1608,7 @@ static void section_wall(struct bench *b, struct doc *d, int w)
 			    fmt_seconds(b->cells[w][s][lo].timing.median_s, t1, sizeof(t1)),
 			    fmt_count(b->counts[w][lo], n1, sizeof(n1)), b->counts[w][lo] == 1 ? "" : "s",
 			    fmt_seconds(b->cells[w][s][hi].timing.median_s, t2, sizeof(t2)),
-			    fmt_count(b->counts[w][hi], n1, sizeof(n1)),
+			    fmt_count(b->counts[w][hi], n2, sizeof(n2)),
 			    fmt_ratio(b->cells[w][s][hi].timing.median_s / ideal_s(b, w, s, b->counts[w][hi]),
 				      t3, sizeof(t3)));
 	}
@@ -1633,8 +1659,10 @@ static void section_memory(struct bench *b, struct doc *d, int w)
 		long to = 0;
 		double rss = memory_per_task(b, w, s, "summary.rss_peak_total_bytes", &to);
 
-		if (!isnan(rss))
+		if (!isnan(rss) && rss > 0)
 			sbuf_printf(&cap, " %s %s resident;", b->strategies[s], fmt_bytes(rss, t1, sizeof(t1)));
+		else if (!isnan(rss))
+			sbuf_printf(&cap, " %s no growth measured;", b->strategies[s]);
 	}
 	cap.text[cap.len - 1] = '.';
 	snprintf(chart, sizeof(chart), "memory-%s", wn);
