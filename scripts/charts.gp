@@ -41,10 +41,10 @@ do for [name in 'demo http'] {
 		h = (150 * n + 130 > 720) ? 150 * n + 130 : 720
 		eval termcmd(1280, h)
 		set output out('timeline-'.name)
-		set multiplot layout n, 1 title (name eq 'demo' ? demo_title : \
+		# equal panels: margins and spacing as fractions of the whole picture
+		set multiplot layout n, 1 margins 0.13, 0.97, 90.0 / h, 1 - 60.0 / h spacing 0, 40.0 / h \
+			title (name eq 'demo' ? demo_title : \
 			"HTTP fetches: one bar per task, from request to parsed response") font ',18'
-		set lmargin 16
-		set rmargin 4
 		set xrange [0:xmax * 1.02]
 		set yrange [-0.6:*]
 		set ytics 1
@@ -69,8 +69,6 @@ do for [name in 'demo http'] {
 		set autoscale
 		set ytics autofreq
 		set mytics default
-		unset lmargin
-		unset rmargin
 	}
 }
 
