@@ -149,7 +149,8 @@ void summary_print(const struct run *run, const struct summary *s, FILE *out)
 		s->user_s, s->sys_s, s->ctx_voluntary, s->ctx_involuntary);
 	if (heap_measured()) {
 		print_bytes(out, "  heap peak", s->heap_peak_bytes);
-		print_bytes(out, " (at the end", s->heap_end_bytes);
+		print_bytes(out, " (at main()", run->heap_at_main_bytes);
+		print_bytes(out, ", at the end", s->heap_end_bytes);
 		fprintf(out, ");");
 	} else {
 		fprintf(out, "  heap not measured in this build (sanitizer);");
@@ -277,6 +278,8 @@ json_t *summary_document(const struct run *run, const struct summary *s)
 			    heap_measured() ? json_integer((json_int_t)s->heap_peak_bytes) : json_null());
 	json_object_set_new(summary, "heap_end_bytes",
 			    heap_measured() ? json_integer((json_int_t)s->heap_end_bytes) : json_null());
+	json_object_set_new(summary, "heap_at_main_bytes",
+			    heap_measured() ? json_integer((json_int_t)run->heap_at_main_bytes) : json_null());
 	json_object_set_new(summary, "rss_peak_parent_bytes",
 			    json_integer((json_int_t)s->rss_peak_parent_bytes));
 	json_object_set_new(summary, "rss_peak_total_bytes",
@@ -285,6 +288,7 @@ json_t *summary_document(const struct run *run, const struct summary *s)
 			    json_integer((json_int_t)run->stack_reserved_bytes));
 	json_object_set_new(summary, "processes", json_integer(run->processes));
 	json_object_set_new(summary, "threads_peak", json_integer(run->threads_peak));
+	json_object_set_new(summary, "threads_end", json_integer(run->threads_end));
 	json_object_set_new(summary, "inflight_peak", json_integer(run->inflight_peak));
 	json_object_set_new(summary, "tasks_ok", json_integer(s->tasks_ok));
 	json_object_set_new(summary, "tasks_failed", json_integer(s->tasks_failed));
