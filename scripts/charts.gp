@@ -122,8 +122,12 @@ do for [w in workloads] {
 # ---- 4. overhead per task next to the bare cost of the primitive -----------------------------
 if (overhead_rows > 0) {
 	f = table('overhead.dat')
+	# stats leaves STATS_* alone when no row is valid (every measured cost at or below zero,
+	# as in a tiny run's noise): clear them first so a stale figure is never used
+	undefine STATS_*
 	stats f using ($3 > 0 ? $3 : NaN) nooutput
-	lo1 = exists('STATS_min') ? STATS_min : 1
+	lo1 = exists('STATS_min') ? STATS_min : 1.0 # 1.0: 1 / 2 would be 0 in integers
+	undefine STATS_*
 	stats f using ($4 > 0 ? $4 : NaN) nooutput
 	lo2 = exists('STATS_min') ? STATS_min : lo1
 	floor = 10 ** floor(log10(((lo1 < lo2) ? lo1 : lo2) / 2))
