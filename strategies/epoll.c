@@ -15,7 +15,7 @@
 #include "strategy.h"
 
 #define LOOP_EVENTS 256 /* events taken per epoll_wait() */
-static long http_adds_per_round = 64;
+#define HTTP_ADDS_PER_ROUND 64 /* transfers handed to libcurl per round of the loop */
 
 /* What an epoll event is about: the pointer in epoll_event.data points at one of these. */
 enum source_kind {
@@ -339,7 +339,6 @@ static int http_setup(struct loop *loop)
 	}
 	loop->http = http;
 	http->loop = loop;
-	if (getenv("X_ADDS")) http_adds_per_round = atol(getenv("X_ADDS"));
 	http->timer = (struct source){.kind = SOURCE_HTTP_TIMER, .fd = -1};
 	http->slots = calloc((size_t)jobs, sizeof(*http->slots));
 	http->free_slots = calloc((size_t)jobs, sizeof(*http->free_slots));
@@ -438,7 +437,7 @@ static bool http_may_start(const struct loop *loop)
 {
 	const struct http_loop *http = loop->http;
 
-	return http == NULL || http->added < http_adds_per_round;
+	return http == NULL || http->added < HTTP_ADDS_PER_ROUND;
 }
 
 static int on_http_socket(struct loop *loop, struct source *source, uint32_t events)
