@@ -17,8 +17,10 @@ import array
 import asyncio
 import contextlib
 import datetime
+import functools
 import getopt
 import heapq
+import importlib
 import http.client
 import json
 import mmap
@@ -27,9 +29,11 @@ import platform
 import queue
 import re
 import resource
+import select
 import signal
 import socket
 import subprocess
+import struct
 import sys
 import tempfile
 import threading
@@ -42,7 +46,6 @@ import urllib.request
 PROGRAM = "iostrat.py"
 SCHEMA_VERSION = "0.1.0"  # the iostrat version whose result document this program writes
 MAX_TASKS = 1000000
-DEFAULT_SUBREDDITS = ("python", "programming", "compsci", "linux")
 THREAD_SAMPLE_INTERVAL_NS = 10 * 1000000  # count threads at most this often
 
 EXIT_OK = 0
@@ -656,6 +659,12 @@ class CountingHTTPConnection(http.client.HTTPConnection):
         HTTP_CONNECTIONS.add()
 
 
+class CountingHTTPSConnection(http.client.HTTPSConnection):
+    def connect(self):
+        super().connect()
+        HTTP_CONNECTIONS.add()
+
+
 class CountingHTTPHandler(urllib.request.HTTPHandler):
     """urllib's handler for http:// URLs, counting the connections it opens (urllib opens
     one per request: it sends Connection: close)."""
@@ -664,14 +673,26 @@ class CountingHTTPHandler(urllib.request.HTTPHandler):
         return self.do_open(CountingHTTPConnection, req)
 
 
+class CountingHTTPSHandler(urllib.request.HTTPSHandler):
+    def https_open(self, req):
+        return self.do_open(CountingHTTPSConnection, req, context=self._context)
+
+
+HTTP_SUBREDDITS = ("python", "programming", "compsci", "linux", "c_programming",
+                   "learnprogramming", "golang", "rust")  # scripts/httpd's, cycled as iostrat
+HTTP_LISTING_LIMIT = 5
+HTTP_DELAY_MAX_NS = 999999000000  # the local server holds a response at most 999.999 s
+
+
 class HttpWorkload(Workload):
     name = "http"
     summary = ("GET JSON: urllib.request (blocking, processes, threads), aiohttp with one "
-               "ClientSession (asyncio)")
+               "ClientSession (asyncio); listings are printed")
+    delays_known = True  # the delay is what the server holds each response: 0 without --delay
 
     def __init__(self):
         self.urls = []            # task i fetches urls[i % len(urls)]
-        self.base_url = None      # the local server's, when it is the target
+        self.server_url = None    # the local server's base URL, when it is the target
         self.opener = None        # urllib's, shared by the tasks of one process
         self.aio_connections = 0  # aiohttp: connections created (its trace hooks)
 
@@ -681,33 +702,32 @@ class HttpWorkload(Workload):
         return None
 
     def prepare(self, run):
+        """The URLs, as iostrat makes them (bench/http.c): --url, --urls, or the local
+        server's listings; delay=<seconds> appended to each when --delay is above 0."""
         params = run.params
+        delay_ns = max(params.delay_ns, 0)
+        if delay_ns > HTTP_DELAY_MAX_NS or delay_ns % 1000000 != 0:
+            raise UsageError("--delay: the local server holds a response from 0 to 999.999 s, "
+                             "to the millisecond")
         if params.url is not None:
-            self.urls = [params.url]
+            why = url_problem(params.url)
+            if why is not None:
+                raise UsageError(f"--url: '{params.url}' is not a URL this program fetches: "
+                                 f"{why}")
+            texts = [params.url]
         elif params.urls_file is not None:
-            try:
-                with open(params.urls_file, encoding="utf-8") as lines:
-                    self.urls = [line.strip() for line in lines
-                                 if line.strip() and not line.lstrip().startswith("#")]
-            except (OSError, UnicodeDecodeError) as err:
-                raise UsageError(f"--urls {params.urls_file}: {describe_os_error(err)}") \
-                    from None
-            if not self.urls:
-                raise UsageError(f"--urls {params.urls_file}: no URL in it")
+            texts = read_url_file(params.urls_file)
         else:
-            self.base_url = local_server_url()
-            self.urls = [f"{self.base_url}/r/{name}/top.json?sort=top&t=day&limit=5"
-                         for name in DEFAULT_SUBREDDITS]
-        for url in self.urls:
-            parts = urllib.parse.urlsplit(url)
-            if parts.scheme != "http" or not parts.hostname:
-                raise UsageError(f"URL '{url}': only http:// URLs with a host are fetched")
-        if params.delay_ns > 0:
-            self.urls = [with_query(url, "delay", f"{params.delay_ns / 1e9:.3f}")
-                         for url in self.urls]
+            self.server_url = local_server_url().rstrip("/")
+            texts = [f"{self.server_url}/r/{name}/top.json?sort=top&t=day&"
+                     f"limit={HTTP_LISTING_LIMIT}" for name in HTTP_SUBREDDITS]
+        if delay_ns > 0:
+            delay = f"{delay_ns // 1000000000}.{delay_ns % 1000000000 // 1000000:03d}"
+            texts = [with_query(text, "delay", delay) for text in texts]
+        self.urls = texts
         for i in range(params.tasks):
-            run.table.delay_ns[i] = max(params.delay_ns, 0)
-        self.opener = urllib.request.build_opener(CountingHTTPHandler())
+            run.table.delay_ns[i] = delay_ns
+        self.opener = urllib.request.build_opener(CountingHTTPHandler(), CountingHTTPSHandler())
 
     def url_for(self, run, i):
         return self.urls[i % len(self.urls)]
@@ -716,6 +736,7 @@ class HttpWorkload(Workload):
         return f"GET {self.url_for(run, i)}"
 
     def run_blocking(self, run, i):
+        """urllib.request.urlopen: the standard library's blocking GET."""
         url = self.url_for(run, i)
         timeout_s = run.params.timeout_ns / 1e9
         try:
@@ -725,43 +746,42 @@ class HttpWorkload(Workload):
         except urllib.error.HTTPError as err:
             run.table.http_status[i] = err.code
             err.close()
-            raise TaskFailed(f"HTTP {err.code} from {url}") from None
+            raise TaskFailed(f"HTTP status {err.code}, not 200") from None
         except urllib.error.URLError as err:
-            raise TaskFailed(f"GET {url}: {describe_os_error(err.reason)}") from None
+            raise TaskFailed(f"GET: {describe_os_error(err.reason)}") from None
         except socket.timeout:
-            raise TaskFailed(f"GET {url}: timed out after {timeout_s:g} s") from None
+            raise TaskFailed(f"timed out after {timeout_s:g} s") from None
         except (OSError, http.client.HTTPException) as err:
-            raise TaskFailed(f"GET {url}: {describe_os_error(err)}") from None
-        self.check(run, i, url, status, body)
+            raise TaskFailed(f"GET: {type(err).__name__}: {describe_os_error(err)}") from None
+        self.check(run, i, status, body)
 
     async def run_async(self, run, i, session):
+        """aiohttp's session.get, as the tutorial fetches its listings."""
         import aiohttp  # pylint: disable=import-outside-toplevel
-        url = self.url_for(run, i)
         try:
-            async with session.get(url) as response:
+            async with session.get(self.url_for(run, i)) as response:
                 status = response.status
                 body = await response.read()
         except asyncio.TimeoutError:
-            raise TaskFailed(f"GET {url}: timed out after {run.params.timeout_ns / 1e9:g} s") \
-                from None
+            raise TaskFailed(f"timed out after {run.params.timeout_ns / 1e9:g} s") from None
         except aiohttp.ClientError as err:
-            raise TaskFailed(f"GET {url}: {err}") from None
-        self.check(run, i, url, status, body)
+            raise TaskFailed(f"GET: {type(err).__name__}: {err}") from None
+        self.check(run, i, status, body)
 
-    def check(self, run, i, url, status, body):
-        """The tutorial's checks: status 200 (it asserts), a body that parses as JSON; then its
-        listing, printed as the tutorial prints it."""
+    def check(self, run, i, status, body):
+        """The tutorial's checks: status 200 (it asserts), a body that parses as JSON; a
+        listing's posts each with a score and a title, printed as the tutorial prints them."""
         run.table.http_status[i] = status
         run.table.bytes[i] = len(body)
         if status != 200:
-            raise TaskFailed(f"HTTP {status} from {url}")
+            raise TaskFailed(f"HTTP status {status}, not 200")
         try:
             document = json.loads(body)
         except (ValueError, UnicodeDecodeError) as err:
-            raise TaskFailed(f"JSON from {url}: {err}") from None
-        if not run.params.quiet:
-            listing = listing_text(url, document)
-            if listing:
+            raise TaskFailed(f"not JSON: {err}") from None
+        if isinstance(document, dict) and document.get("kind") == "Listing":
+            listing = listing_text(self.url_for(run, i), document.get("data"))
+            if not run.params.quiet:
                 run.write(listing)
 
     @contextlib.asynccontextmanager
@@ -783,31 +803,69 @@ class HttpWorkload(Workload):
     def params_json(self, run, params):
         params["url"] = run.params.url
         params["urls_file"] = run.params.urls_file
-        params["base_url"] = self.base_url
+        params["server_url"] = self.server_url
+        params["delay_s"] = max(run.params.delay_ns, 0) / 1e9
         params["timeout_s"] = run.params.timeout_ns / 1e9
-        params["delay_s"] = run.params.delay_ns / 1e9 if run.params.delay_ns >= 0 else None
 
-    def connections(self, run):
+    def figures(self, run, wall_s):
+        table, tasks = run.table, run.params.tasks
         if run.params.strategy.name == "python-asyncio":
-            return self.aio_connections
-        children = sum(run.table.connections[i] for i in range(run.params.tasks))
-        return HTTP_CONNECTIONS.count + children
+            connections = self.aio_connections
+        else:  # urllib's: this process's, and each child's from its record
+            connections = HTTP_CONNECTIONS.count + sum(table.connections[i] for i in range(tasks))
+        bytes_total = sum(table.bytes[i] for i in range(tasks))
+        requests_ok = sum(1 for i in range(tasks) if table.status[i] == OK)
+        return {
+            "bytes_total": bytes_total,
+            "throughput_bytes_per_s": bytes_total / wall_s if wall_s > 0 else 0.0,
+            "requests_per_s": requests_ok / wall_s if wall_s > 0 else 0.0,
+            "connections": connections,
+            "requests_ok": requests_ok,
+        }
 
     def summary_json(self, run, summary, wall_s):
-        table = run.table
-        total = sum(table.bytes[i] for i in range(run.params.tasks))
-        done = sum(1 for i in range(run.params.tasks) if table.status[i] == OK)
-        summary["bytes_total"] = total
-        summary["throughput_bytes_per_s"] = total / wall_s if wall_s > 0 else None
-        summary["requests_per_s"] = done / wall_s if wall_s > 0 else None
-        summary["connections"] = self.connections(run)
+        figures = self.figures(run, wall_s)
+        del figures["requests_ok"]
+        summary.update(figures)
 
     def print_summary(self, run, wall_s):
-        summary = {}
-        self.summary_json(run, summary, wall_s)
-        rate = summary["requests_per_s"] or 0
-        run.write(f"  http: {summary['bytes_total']} bytes, {rate:.1f} requests/s, "
-                  f"{summary['connections']} connections\n")
+        figures = self.figures(run, wall_s)
+        connections = figures["connections"]
+        run.write(f"  http: {figures['requests_ok']} requests ok, "
+                  f"{figures['requests_per_s']:.1f} per second; {figures['bytes_total']} body "
+                  f"bytes ({figures['throughput_bytes_per_s'] / 1048576:.1f} MiB/s); "
+                  f"{connections} connection{'' if connections == 1 else 's'} opened\n")
+
+
+def url_problem(text):
+    """Why iostrat would not fetch this URL, or None (http and https, with a host)."""
+    parts = urllib.parse.urlsplit(text)
+    if parts.scheme not in ("http", "https"):
+        return f"the scheme is {parts.scheme or 'missing'}: only http and https URLs are fetched"
+    if not parts.hostname:
+        return "no host name"
+    return None
+
+
+def read_url_file(path):
+    """--urls FILE: one URL a line; blank lines and lines starting with '#' are skipped."""
+    urls = []
+    try:
+        with open(path, encoding="utf-8") as lines:
+            for number, line in enumerate(lines, 1):
+                text = line.strip()
+                if not text or text.startswith("#"):
+                    continue
+                why = url_problem(text)
+                if why is not None:
+                    raise UsageError(f"--urls {path}, line {number}: '{text}' is not a URL this "
+                                     f"program fetches: {why}")
+                urls.append(text)
+    except (OSError, UnicodeDecodeError) as err:
+        raise UsageError(f"--urls {path}: {describe_os_error(err)}") from None
+    if not urls:
+        raise UsageError(f"--urls {path}: no URL in the file (one a line)")
+    return urls
 
 
 def with_query(url, key, value):
@@ -817,33 +875,64 @@ def with_query(url, key, value):
 
 
 def local_server_url():
-    """The local server's base URL, from the run folder that scripts/httpd writes it to."""
+    """The local server's base URL as iostrat finds it: $IOSTRAT_HTTP_URL, or the url file that
+    `scripts/httpd start` writes into its run folder, while the nginx beside it is alive."""
+    given = os.environ.get("IOSTRAT_HTTP_URL")
+    if given:
+        return given
     run_dir = os.environ.get("IOSTRAT_HTTPD_DIR") or os.path.join(
         os.environ.get("XDG_RUNTIME_DIR") or "/tmp", f"iostrat-httpd-{os.getuid()}")
-    try:
-        with open(os.path.join(run_dir, "url"), encoding="utf-8") as url_file:
-            url = url_file.read().strip()
-    except OSError:
-        url = ""
+    url_path = os.path.join(run_dir, "url")
+    url = first_line(url_path)
     if not url:
-        raise UsageError(f"http: the local server is not running (no URL in {run_dir}/url): "
-                         "start it with scripts/httpd start, or give --url")
+        raise UsageError(f"no local HTTP server is running (no URL in {url_path}): start it "
+                         "with `scripts/httpd start`, or pass --url URL or --urls FILE")
+    pid = first_line(os.path.join(run_dir, "nginx.pid"))
+    alive = pid.isdigit() and int(pid) > 0
+    if alive:
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            alive = False
+        except PermissionError:
+            pass
+    if not alive:
+        raise UsageError(f"the local HTTP server of {run_dir} ({url}) is not running any more: "
+                         "start it with `scripts/httpd start`, or pass --url URL or --urls FILE")
     return url
 
 
-def listing_text(url, document):
-    """A reddit-style listing as the tutorial prints it: the subreddit, then each post's score
-    and title with its link under it. Empty for any other document."""
+def first_line(path):
     try:
-        posts = [child["data"] for child in document["data"]["children"]]
-    except (KeyError, TypeError):
+        with open(path, encoding="utf-8") as text:
+            return text.readline().strip()
+    except (OSError, UnicodeDecodeError):
         return ""
-    path = urllib.parse.urlsplit(url).path.split("/")
-    name = path[2] if len(path) > 2 and path[1] == "r" else \
-        (posts[0].get("subreddit", "?") if posts else "?")
+
+
+def listing_text(url, data):
+    """A reddit listing as the tutorial prints it: the subreddit, then each post's score and
+    title with its link under it. Raises TaskFailed when a post has no score or no title."""
+    children = data.get("children") if isinstance(data, dict) else None
+    if not isinstance(children, list):
+        raise TaskFailed("a Listing without data.children")
+    posts = [child.get("data") if isinstance(child, dict) else None for child in children]
+    for index, post in enumerate(posts):
+        if not isinstance(post, dict) or not isinstance(post.get("score"), (int, float)) \
+                or isinstance(post.get("score"), bool) or not isinstance(post.get("title"), str):
+            raise TaskFailed(f"listing post {index} has no score or no title")
+    path = urllib.parse.urlsplit(url).path
+    if "/r/" in path:
+        name = path.split("/r/", 1)[1].split("/", 1)[0]
+    else:
+        name = posts[0].get("subreddit") if posts else None
+        name = name if isinstance(name, str) else "?"
     lines = [f"/r/{name}:\n"]
     for post in posts:
-        lines.append(f"\t{post.get('score')}: {post.get('title')}\n\t\t({post.get('url')})\n")
+        score = post["score"]
+        score = f"{score:g}" if isinstance(score, float) else str(score)
+        link = post.get("url") if isinstance(post.get("url"), str) else ""
+        lines.append(f"\t{score}: {post['title']}\n\t\t({link})\n")
     return "".join(lines)
 
 
@@ -851,6 +940,331 @@ def describe_os_error(err):
     if isinstance(err, OSError) and err.strerror:
         return err.strerror + (f": {err.filename}" if err.filename else "")
     return str(err)
+
+
+FILE_WORD_MAGIC = 0x696F73747261740A  # "iostrat\n" as a big-endian word (bench/file.h)
+FILE_SET_FORMAT = 1                    # the manifest's format: the same set as iostrat's
+FILE_CHUNK_BYTES = 1 << 20             # bytes per write when making the set, per read warming
+FILE_FD_RESERVE = 32                   # descriptors kept for everything but the files
+FILE_DAMAGE_REPORTS_MAX = 5            # damaged files named before "and N more"
+
+
+def file_name(index):
+    return f"f{index:07d}"
+
+
+def format_size(size):
+    for unit, shift in (("G", 30), ("M", 20), ("K", 10)):
+        if size % (1 << shift) == 0:
+            return f"{size >> shift}{unit}"
+    return str(size)
+
+
+@functools.lru_cache(maxsize=16)
+def word_patterns(words):
+    """Two numbers of `words` 64-bit words each, least significant word first: every word 1,
+    and word k holding 8k. With them a run of the set's words is three big-integer operations
+    rather than a loop in Python."""
+    ones = int.from_bytes(b"\x01\0\0\0\0\0\0\0" * words, "little")
+    steps = int.from_bytes(array.array("Q", range(0, 8 * words, 8)).tobytes(), "little")
+    return ones, steps
+
+
+def file_content(index, offset, length):
+    """What file `index` of the set holds at [offset, offset+length): the 8-byte little-endian
+    word at offset o (a multiple of 8) is FILE_WORD_MAGIC ^ (index << 40) ^ o."""
+    first = offset - offset % 8
+    words = (offset + length - first + 7) // 8
+    ones, steps = word_patterns(words)
+    key = FILE_WORD_MAGIC ^ (index << 40)
+    value = (key * ones) ^ (first * ones + steps)  # no carries: each word stays in its place
+    skip = offset - first
+    return value.to_bytes(8 * words, "little")[skip:skip + length]
+
+
+def content_error(index, offset, data):
+    """Where data (read at offset of file index) first differs from the set, and how."""
+    expected = file_content(index, offset, len(data))
+    at = next(k for k in range(len(data)) if data[k] != expected[k])
+    word_at = offset + at - (offset + at) % 8
+    start = word_at - offset
+    if start >= 0 and start + 8 <= len(data):
+        found = int.from_bytes(data[start:start + 8], "little")
+        other = found ^ FILE_WORD_MAGIC ^ word_at
+        if other & ((1 << 40) - 1) == 0 and other >> 40 != index:
+            return f"wrong content at offset {word_at} (it holds {file_name(other >> 40)}'s)"
+        return f"wrong content at offset {word_at} (altered)"
+    return f"wrong content at offset {offset + at} (altered)"
+
+
+@functools.lru_cache(maxsize=1)
+def libc():
+    import ctypes  # pylint: disable=import-outside-toplevel
+    library = ctypes.CDLL(None, use_errno=True)
+    library.mmap.restype = ctypes.c_void_p
+    library.mmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int, ctypes.c_int,
+                             ctypes.c_int, ctypes.c_long]
+    library.munmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t]
+    library.mincore.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_char_p]
+    return library
+
+
+def resident_pages(fd, size):
+    """(resident, total) pages of an open file: mincore() on a mapping of it, as iostrat asks
+    (the standard library has no mincore)."""
+    page = mmap.PAGESIZE
+    span_max = 16384 * page
+    resident = total = 0
+    for offset in range(0, size, span_max):
+        span = min(size - offset, span_max)
+        pages = (span + page - 1) // page
+        address = libc().mmap(None, span, mmap.PROT_READ, mmap.MAP_SHARED, fd, offset)
+        if address in (None, 2**64 - 1):  # MAP_FAILED
+            break
+        vector = bytes(pages)
+        if libc().mincore(address, span, vector) == 0:
+            resident += sum(byte & 1 for byte in vector)
+            total += pages
+        libc().munmap(address, span)
+    return resident, total
+
+
+class FileWorkload(Workload):
+    name = "file"
+    summary = ("each task reads one file of iostrat's set end to end: open/read (blocking, "
+               "processes, threads), asyncio.to_thread (asyncio)")
+
+    def __init__(self):
+        self.dir = None              # the folder holding the set
+        self.created_files = 0       # files this run made, 0 when the set was reused
+        self.resident_at_start = 0.0
+        self.damaged_files = 0
+
+    def prepare(self, run):
+        """Find or make the set (the manifest says it is complete), bound --jobs by the
+        descriptor limit, bring the set to the cache state asked for, measure it."""
+        params = run.params
+        option = "--dir" if params.dir is not None else "the default --dir"
+        self.dir = params.dir if params.dir is not None else default_file_dir(params.size_bytes)
+        if os.path.exists(self.dir) and not os.path.isdir(self.dir):
+            raise UsageError(f"{option} {self.dir}: not a folder")
+        try:
+            os.makedirs(self.dir, exist_ok=True)
+        except OSError as err:
+            raise UsageError(f"{option} {self.dir}: cannot create it: "
+                             f"{describe_os_error(err)}") from None
+        count, size = read_manifest(self.dir)
+        same_set = size == params.size_bytes
+        if not same_set or count < params.tasks:
+            try:
+                self.make_files(run, count if same_set else 0, params.tasks)
+            except OSError as err:
+                raise UsageError(f"{option} {self.dir}: the file set cannot be made there: "
+                                 f"{describe_os_error(err)}") from None
+        self.bound_jobs(run)
+        self.set_cache_state(run)
+        self.measure_resident(run)
+        if params.cache == "cold" and self.resident_at_start > 0.05:
+            print(f"{PROGRAM}: --cache cold: {self.resident_at_start * 100:.0f}% of the file "
+                  "set was still in the page cache when timing began (a tmpfs folder cannot be "
+                  "evicted): this run is not a cold one", file=sys.stderr)
+        if params.strategy.name == "python-asyncio":
+            run.mode = "to_thread"
+
+    def make_files(self, run, first, count):
+        """Files first .. count-1 of the set, then a sync and the manifest, as iostrat makes
+        them (so either program reuses the other's set). On a failure the files this call
+        wrote are removed again."""
+        size = run.params.size_bytes
+        print(f"{PROGRAM}: making the file set: {count - first} files of {format_size(size)} "
+              f"in {self.dir}", file=sys.stderr)
+        made = first
+        try:
+            with contextlib.suppress(FileNotFoundError):
+                if first == 0:
+                    os.unlink(os.path.join(self.dir, "MANIFEST"))
+            for made in range(first, count):
+                with open(os.path.join(self.dir, file_name(made)), "wb") as out:
+                    for offset in range(0, size, FILE_CHUNK_BYTES):
+                        out.write(file_content(made, offset, min(FILE_CHUNK_BYTES,
+                                                                 size - offset)))
+            made = count
+            dir_fd = os.open(self.dir, os.O_RDONLY | os.O_DIRECTORY)
+            try:
+                if libc().syncfs(dir_fd) < 0:
+                    raise OSError(ctypes_errno(), os.strerror(ctypes_errno()), "syncfs")
+            finally:
+                os.close(dir_fd)
+            temp = os.path.join(self.dir, "MANIFEST.tmp")
+            with open(temp, "w", encoding="ascii") as manifest:
+                manifest.write(f"iostrat file set\nformat {FILE_SET_FORMAT}\ncount {count}\n"
+                               f"size_bytes {size}\n")
+                manifest.flush()
+                os.fsync(manifest.fileno())
+            os.replace(temp, os.path.join(self.dir, "MANIFEST"))
+        except OSError:
+            for i in range(first, min(made + 1, count)):
+                with contextlib.suppress(OSError):
+                    os.unlink(os.path.join(self.dir, file_name(i)))
+            raise
+        self.created_files = count - first
+
+    def bound_jobs(self, run):
+        """Threads and an event loop hold their tasks' files in one process: no more in
+        flight than the descriptor limit allows."""
+        if run.params.strategy.forks:
+            return
+        soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
+        if soft == resource.RLIM_INFINITY:
+            return
+        most = max(1, soft - FILE_FD_RESERVE)
+        if run.jobs() > most:
+            print(f"{PROGRAM}: --jobs {run.jobs()}: {run.params.strategy.name} would hold more "
+                  f"files open at once than the descriptor limit (ulimit -n {soft}) allows; "
+                  f"running {most} at once", file=sys.stderr)
+            run.params.jobs = most
+
+    def set_cache_state(self, run):
+        """cold: every file's pages dropped (fdatasync first: dirty pages cannot be); warm:
+        every file read once. Missing files and wrong sizes are reported here."""
+        params = run.params
+        for i in range(params.tasks):
+            path = os.path.join(self.dir, file_name(i))
+            try:
+                fd = os.open(path, os.O_RDONLY)
+            except OSError as err:
+                self.report_damage(file_name(i), os.strerror(err.errno))
+                continue
+            try:
+                size = os.fstat(fd).st_size
+                if size != params.size_bytes:
+                    self.report_damage(file_name(i), f"{size} bytes, expected "
+                                                     f"{params.size_bytes}")
+                if params.cache == "cold":
+                    os.fdatasync(fd)
+                    os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
+                else:
+                    while os.read(fd, FILE_CHUNK_BYTES):
+                        pass
+            finally:
+                os.close(fd)
+        if self.damaged_files > FILE_DAMAGE_REPORTS_MAX:
+            print(f"{PROGRAM}: file set {self.dir}: and "
+                  f"{self.damaged_files - FILE_DAMAGE_REPORTS_MAX} more damaged files",
+                  file=sys.stderr)
+
+    def report_damage(self, name, what):
+        self.damaged_files += 1
+        if self.damaged_files <= FILE_DAMAGE_REPORTS_MAX:
+            print(f"{PROGRAM}: file set {self.dir}: {name}: {what}: its task will fail "
+                  f"(remove {self.dir}/MANIFEST to make the set again)", file=sys.stderr)
+
+    def measure_resident(self, run):
+        resident = total = 0
+        for i in range(run.params.tasks):
+            try:
+                fd = os.open(os.path.join(self.dir, file_name(i)), os.O_RDONLY)
+            except OSError:
+                continue
+            try:
+                pages = resident_pages(fd, os.fstat(fd).st_size)
+            finally:
+                os.close(fd)
+            resident += pages[0]
+            total += pages[1]
+        self.resident_at_start = resident / total if total else 0.0
+
+    def describe(self, run, i):
+        return f"File: {self.dir}/{file_name(i)}, {run.params.size_bytes} bytes"
+
+    def run_blocking(self, run, i):
+        """open() and read() in --block pieces to the end, every piece checked."""
+        size, block = run.params.size_bytes, run.params.block_bytes
+        name = file_name(i)
+        try:
+            source = open(os.path.join(self.dir, name), "rb", buffering=0)
+        except OSError as err:
+            raise TaskFailed(f"{name}: open: {os.strerror(err.errno)}") from None
+        with source:
+            offset = 0
+            while True:
+                try:
+                    data = source.read(block)
+                except OSError as err:
+                    raise TaskFailed(f"{name}: read at offset {offset}: "
+                                     f"{os.strerror(err.errno)}") from None
+                if not data:
+                    break
+                if offset + len(data) > size:
+                    raise TaskFailed(f"{name}: longer than {size} bytes")
+                if data != file_content(i, offset, len(data)):
+                    raise TaskFailed(f"{name}: {content_error(i, offset, data)}")
+                offset += len(data)
+                run.table.bytes[i] = offset
+        if offset != size:
+            raise TaskFailed(f"{name}: {offset} bytes, expected {size} (truncated)")
+
+    async def run_async(self, run, i, session):
+        """An event loop cannot wait on a regular file: the blocking read goes to the loop's
+        default thread pool, the idiomatic way."""
+        await asyncio.to_thread(self.run_blocking, run, i)
+
+    def params_json(self, run, params):
+        params["size_bytes"] = run.params.size_bytes
+        params["block_bytes"] = run.params.block_bytes
+        params["dir"] = self.dir
+        params["cache"] = run.params.cache
+        params["pool"] = None    # iostrat's epoll only
+        params["inline"] = None  # iostrat's epoll only
+
+    def bytes_total(self, run):
+        return sum(run.table.bytes[i] for i in range(run.params.tasks))
+
+    def summary_json(self, run, summary, wall_s):
+        total = self.bytes_total(run)
+        summary["bytes_total"] = total
+        summary["throughput_bytes_per_s"] = total / wall_s if wall_s > 0 else 0.0
+        summary["resident_at_start"] = self.resident_at_start
+        summary["files_created"] = self.created_files
+
+    def print_summary(self, run, wall_s):
+        total = self.bytes_total(run)
+        rate = total / wall_s if wall_s > 0 else 0.0
+        run.write(f"  read {total / 1048576:.1f} MiB ({run.params.tasks} files of "
+                  f"{format_size(run.params.size_bytes)}, {format_size(run.params.block_bytes)} "
+                  f"per read()) at {rate / 1048576:.1f} MiB/s; "
+                  f"{self.resident_at_start * 100:.1f}% of the set in the page cache at start "
+                  f"(--cache {run.params.cache})\n")
+
+
+def ctypes_errno():
+    import ctypes  # pylint: disable=import-outside-toplevel
+    return ctypes.get_errno()
+
+
+def default_file_dir(size):
+    """${XDG_CACHE_HOME:-$HOME/.cache}/iostrat/files-<size>: iostrat's folder for the set."""
+    cache = os.environ.get("XDG_CACHE_HOME", "")
+    home = os.environ.get("HOME", "")
+    if cache.startswith("/"):
+        return f"{cache}/iostrat/files-{format_size(size)}"
+    if home:
+        return f"{home}/.cache/iostrat/files-{format_size(size)}"
+    raise UsageError("no folder for the file set (HOME is not set); name one with --dir")
+
+
+def read_manifest(folder):
+    """(count, size_bytes) of the set in folder, or (0, None) when it has no valid manifest."""
+    try:
+        with open(os.path.join(folder, "MANIFEST"), encoding="ascii") as manifest:
+            lines = manifest.read().split("\n")
+        fields = dict(line.split(" ", 1) for line in lines[1:4])
+        if lines[0] == "iostrat file set" and int(fields["format"]) == FILE_SET_FORMAT \
+                and int(fields["count"]) > 0:
+            return int(fields["count"]), int(fields["size_bytes"])
+    except (OSError, ValueError, KeyError, UnicodeDecodeError):
+        pass
+    return 0, None
 
 
 # ----------------------------------------------------------------------------------------------
@@ -924,9 +1338,10 @@ def run_threads(run):
     run.cancel_pending()
 
 
-def child_main(run, i):
-    """A multiprocessing child: runs its task, then leaves in its record what only it can
-    know: its threads and its peak RSS (the parent's wait does not hand them back)."""
+def child_main(run, i, done_fd):
+    """A multiprocessing child: runs its task, leaves in its record what only it can know (its
+    threads, its peak RSS: the parent's wait does not hand them back), then tells the parent
+    it is done by writing its task number to a pipe."""
     table = run.table
     try:
         run.run_task_blocking(i)
@@ -939,21 +1354,29 @@ def child_main(run, i):
     table.connections[i] = HTTP_CONNECTIONS.count
     with contextlib.suppress(OSError, ValueError):
         sys.stdout.flush()
+    os.write(done_fd, DONE_RECORD.pack(i))  # 4 bytes: one atomic write, never interleaved
+
+
+DONE_RECORD = struct.Struct("<i")
+CHILD_CHECK_S = 1.0  # how often the parent looks for a child that died without saying so
 
 
 def run_processes(run):
     """One multiprocessing.Process per task (the fork start method, as the tutorial has it on
-    Linux), at most --jobs alive. os.waitid(WNOWAIT) says which child has exited without
-    reaping it, so that Process.join() reaps it as multiprocessing expects."""
+    Linux), at most --jobs alive. A child that is done writes its task number to a pipe; the
+    parent reads it and joins that child (Process.join reaps it)."""
     import multiprocessing  # pylint: disable=import-outside-toplevel
     context = multiprocessing.get_context("fork")
     tasks, jobs = run.params.tasks, run.jobs()
-    children = {}  # pid -> (Process, task number)
+    children = {}  # task number -> Process
+    done_read, done_write = os.pipe()
+    done_poll = select.poll()
+    done_poll.register(done_read, select.POLLIN)
     started = 0
     try:
         while started < tasks or children:
             if started < tasks and len(children) < jobs and run.harness_message is None:
-                process = context.Process(target=child_main, args=(run, started))
+                process = context.Process(target=child_main, args=(run, started, done_write))
                 try:
                     process.start()
                 except OSError as err:
@@ -963,23 +1386,29 @@ def run_processes(run):
                     run.table.set_error(started, f"fork: {describe_os_error(err)}")
                     started += 1
                     continue
-                children[process.pid] = (process, started)
+                children[started] = process
                 run.processes += 1
                 started += 1
                 run.inflight_add(1)
                 continue
             if not children:
                 break
-            exited = os.waitid(os.P_ALL, 0, os.WEXITED | os.WNOWAIT)
-            if exited is None or exited.si_pid not in children:
-                os.waitpid(exited.si_pid, 0)  # not one of ours: reap it, nothing to count
-                continue
-            process, i = children.pop(exited.si_pid)
-            process.join()
-            reaped(run, i, process.exitcode)
-            run.inflight_add(-1)
+            if done_poll.poll(CHILD_CHECK_S * 1000):
+                # whole records only: every write is 4 bytes, and so is every read's size
+                finished = [record[0] for record in
+                            DONE_RECORD.iter_unpack(os.read(done_read, 4096))]
+            else:  # a child may have died without writing (killed): ask each one
+                finished = [i for i, process in children.items() if not process.is_alive()]
+            for i in finished:
+                process = children.pop(i)
+                process.join()
+                reaped(run, i, process.exitcode)
+                run.inflight_add(-1)
     except Stopped:
         stop_children(run, children)
+    finally:
+        os.close(done_read)
+        os.close(done_write)
     if run.harness_message is not None:
         for i in range(started, tasks):
             run.table.status[i] = ERROR
@@ -1008,11 +1437,11 @@ def reaped(run, i, exitcode):
 def stop_children(run, children):
     """After Ctrl-C: the children are asked to stop (SIGTERM), killed if they have not within a
     second, and every one is reaped."""
-    for process, _ in children.values():
+    for process in children.values():
         with contextlib.suppress(OSError):
             process.terminate()
     deadline = time.monotonic() + 1.0
-    for process, i in children.values():
+    for i, process in children.items():
         process.join(max(0.0, deadline - time.monotonic()))
         if process.exitcode is None:
             process.kill()
@@ -1074,7 +1503,8 @@ STRATEGIES = {
     )
 }
 
-WORKLOADS = {workload.name: workload for workload in (SleepWorkload(), HttpWorkload())}
+WORKLOADS = {workload.name: workload
+             for workload in (SleepWorkload(), FileWorkload(), HttpWorkload())}
 
 
 # ----------------------------------------------------------------------------------------------
@@ -1377,10 +1807,13 @@ def main(argv):
         print(f"{PROGRAM}: {params.strategy.name} cannot run the {params.workload.name} "
               f"workload: {why}", file=sys.stderr)
         return EXIT_USAGE
+    # The modules a run needs are loaded before tracing starts, as the tutorial's programs
+    # import theirs at the top.
+    preload = ["multiprocessing"] if params.strategy.forks else []
     if params.workload.name == "http" and params.strategy.name == "python-asyncio":
-        import aiohttp  # noqa: F401  pylint: disable=import-outside-toplevel,unused-import
-    if params.strategy.forks:
-        import multiprocessing  # noqa: F401  pylint: disable=import-outside-toplevel,unused-import
+        preload.append("aiohttp")
+    for module in preload:
+        importlib.import_module(module)
     stack_bytes = thread_stack_bytes() if not params.strategy.forks else 0
 
     result = None
@@ -1389,7 +1822,7 @@ def main(argv):
             result = ResultFile(params.json_path)
         except OSError as err:
             print(f"{PROGRAM}: --json {params.json_path}: cannot write there: "
-                  f"{describe_os_error(err)}", file=sys.stderr)
+                  f"{os.strerror(err.errno)}", file=sys.stderr)
             return EXIT_USAGE
     run = Run(params)
     try:
