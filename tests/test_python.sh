@@ -128,6 +128,12 @@ done
 check "-q: no per-task lines, the summary still printed" \
 	not_grep '^Time: ' "$test_tmp/jobs-threads.out" && grep -q '^Summary: ' "$test_tmp/jobs-threads.out"
 
+IOSTRAT_PY_TRACEMALLOC=off run untraced python-threads sleep -n 2 --delay 10ms
+check "IOSTRAT_PY_TRACEMALLOC=off: no heap figures invented, the lines say (untraced)" \
+	[ "$status" -eq 0 ] && [ "$(get untraced summary.heap_measured)" = false ] &&
+	[ "$(get untraced summary.heap_peak_bytes)" = null ] &&
+	[ "$(grep -c 'Malloc, Peak: (untraced)' "$test_tmp/untraced.out")" = 4 ]
+
 # ---- the same seed gives iostrat's random delays; a signal still leaves a document ----------
 # stopped NAME SIGNAL COMMAND...: starts the command, sends SIGNAL after 0.5 s; $status
 stopped() {

@@ -47,6 +47,7 @@ PROGRAM = "iostrat.py"
 SCHEMA_VERSION = "0.1.0"  # the iostrat version whose result document this program writes
 MAX_TASKS = 1000000
 THREAD_SAMPLE_INTERVAL_NS = 10 * 1000000  # count threads at most this often
+TRACEMALLOC_SWITCH = "IOSTRAT_PY_TRACEMALLOC"  # "off": no tracing, to see what tracing costs
 
 EXIT_OK = 0
 EXIT_FAILED = 1  # a task failed, or the run broke down part-way (the result is still written)
@@ -300,6 +301,10 @@ http:
 
 Exit status: 0 every task ok; 1 a task failed (the result is still written); 2 bad arguments
 or an unavailable strategy (nothing ran); 130 after Ctrl-C, 143 after SIGTERM.
+
+Environment: {TRACEMALLOC_SWITCH}=off runs without tracemalloc (as the tutorial's programs
+would without their tracemalloc.start()): the lines say "(untraced)" and the heap figures
+are null, so what tracing itself costs can be measured.
 """
 
 
@@ -528,8 +533,10 @@ def silence_stdout():
 def line_prefix():
     """The tutorial's "Time: HH:MM:SS.ffffff\t Malloc, Peak: (current, peak)\t\t": the wall
     clock for display only, and tracemalloc's figures of this process."""
-    current, peak = tracemalloc.get_traced_memory()
     now = datetime.datetime.now().strftime("%H:%M:%S.%f")
+    if not tracemalloc.is_tracing():
+        return f"Time: {now}\t Malloc, Peak: (untraced)\t\t"
+    current, peak = tracemalloc.get_traced_memory()
     return f"Time: {now}\t Malloc, Peak: ({current}, {peak})\t\t"
 
 
@@ -1583,7 +1590,8 @@ def compute_summary(run, stack_bytes):
     statuses = [table.status[i] for i in range(tasks)]
     durations = sorted((table.end_ns[i] - table.start_ns[i]) / 1e9 for i in range(tasks)
                        if table.start_ns[i] >= 0 and table.end_ns[i] >= 0)
-    heap_end, heap_peak = tracemalloc.get_traced_memory()
+    traced = tracemalloc.is_tracing()
+    heap_end, heap_peak = tracemalloc.get_traced_memory() if traced else (None, None)
     rss_parent = self_end.ru_maxrss * 1024
     rss_children = sum(table.rss_peak_bytes[i] for i in range(tasks))
     ideal = ideal_s([table.delay_ns[i] for i in range(tasks)], run.jobs()) \
@@ -1601,8 +1609,8 @@ def compute_summary(run, stack_bytes):
         "sys_s": delta("ru_stime"),
         "ctx_voluntary": delta("ru_nvcsw"),
         "ctx_involuntary": delta("ru_nivcsw"),
-        "heap_measured": True,
-        "heap_source": "tracemalloc",
+        "heap_measured": traced,
+        "heap_source": "tracemalloc" if traced else None,
         "heap_peak_bytes": heap_peak,
         "heap_end_bytes": heap_end,
         "rss_peak_parent_bytes": rss_parent,
@@ -1650,9 +1658,12 @@ def print_summary(run, summary):
                  f"switches {summary['ctx_voluntary']} voluntary, "
                  f"{summary['ctx_involuntary']} involuntary")
     processes = summary["processes"]
-    lines.append(text_bytes("  heap peak (tracemalloc)", summary["heap_peak_bytes"])
-                 + text_bytes(" (at the end", summary["heap_end_bytes"]) + ");"
-                 + text_bytes(" peak RSS", summary["rss_peak_total_bytes"])
+    if summary["heap_measured"]:
+        heap = (text_bytes("  heap peak (tracemalloc)", summary["heap_peak_bytes"])
+                + text_bytes(" (at the end", summary["heap_end_bytes"]) + ");")
+    else:
+        heap = f"  heap not measured ({TRACEMALLOC_SWITCH}=off);"
+    lines.append(heap + text_bytes(" peak RSS", summary["rss_peak_total_bytes"])
                  + f" over {processes} process{'' if processes == 1 else 'es'}")
     threads = (f"  threads peak {summary['threads_peak']} in one process; tasks in flight "
                f"peak {summary['inflight_peak']}")
@@ -1836,7 +1847,8 @@ def main(argv):
 
     # Everything the run allocates from here on is traced, as the tutorial does; the modules
     # and the task table (a mapping, like iostrat's) were loaded and made before.
-    tracemalloc.start()
+    if os.environ.get(TRACEMALLOC_SWITCH, "on") != "off":
+        tracemalloc.start()
     install_signal_handlers(run)
     if not params.quiet:
         run.write(f"Parent PID: {os.getpid()}\nSeed: {params.seed}\n")
