@@ -2,7 +2,6 @@
  * written last says the set is complete) and reused after; evicted from the page cache with
  * posix_fadvise(POSIX_FADV_DONTNEED), or read once, before timing; measured with mincore().
  * Each task open()s its file, read()s it end to end in --block pieces and checks every word. */
-#include <endian.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -66,11 +65,14 @@ static uint64_t file_word(long index, uint64_t offset)
 	return FILE_WORD_MAGIC ^ ((uint64_t)index << 40) ^ offset;
 }
 
-/* The byte at offset of file index: a byte of the little-endian word that covers it. */
+/* The byte at offset of file index: a byte of the word that covers it, as memory holds it. */
 static unsigned char file_byte(long index, uint64_t offset)
 {
 	uint64_t word = file_word(index, offset & ~7ULL);
-	return (unsigned char)(word >> (8 * (offset & 7)));
+	unsigned char bytes[8];
+
+	memcpy(bytes, &word, sizeof(bytes));
+	return bytes[offset & 7];
 }
 
 /* What file index holds at [offset, offset+len); offset is a multiple of 8. */
@@ -79,7 +81,7 @@ static void fill_content(long index, uint64_t offset, unsigned char *buf, size_t
 	size_t words = len / 8;
 
 	for (size_t k = 0; k < words; k++) {
-		uint64_t word = htole64(file_word(index, offset + 8 * k));
+		uint64_t word = file_word(index, offset + 8 * k);
 		memcpy(buf + 8 * k, &word, 8);
 	}
 	for (size_t k = words * 8; k < len; k++)
@@ -124,8 +126,12 @@ static void wrong_content(struct task *task, uint64_t offset, uint64_t found)
 		task_error(task, "wrong content at offset %" PRIu64 " (altered)", offset);
 }
 
-/* The check every strategy runs on what it read: a loop over whole words that the compiler
- * keeps tight, bytes only at the edges of a piece that does not start or end on a word. */
+/* Two words in one 16-byte vector (GCC and clang vector extensions: SSE2 on x86-64, NEON on
+ * arm64), so the check runs at cache speed, several times faster than read() can copy. */
+typedef uint64_t word_pair __attribute__((vector_size(16)));
+
+/* The check every strategy runs on what it read: a tight loop over whole words, bytes only at
+ * the edges of a piece that does not start or end on a word. */
 static int file_check(const struct run *run, struct task *task, uint64_t offset, const void *buf,
 		      size_t len)
 {
@@ -143,26 +149,36 @@ static int file_check(const struct run *run, struct task *task, uint64_t offset,
 			return -1;
 		}
 	}
-	size_t words = (len - done) / 8;
-	uint64_t key = FILE_WORD_MAGIC ^ ((uint64_t)task->id << 40);
+	const unsigned char *words = bytes + done;
+	size_t word_count = (len - done) / 8;
 	uint64_t start = offset + done;
-	uint64_t diff = 0;
-	for (size_t k = 0; k < words; k++) {
-		uint64_t word;
-		memcpy(&word, bytes + done + 8 * k, 8);
-		diff |= le64toh(word) ^ key ^ (start + 8 * k);
+	uint64_t key = FILE_WORD_MAGIC ^ ((uint64_t)task->id << 40);
+	word_pair diff = {0, 0};
+	word_pair keys = {key, key};
+	word_pair at = {start, start + 8};
+	word_pair step = {16, 16};
+	size_t k = 0;
+	for (; k + 2 <= word_count; k += 2) {
+		word_pair got;
+		memcpy(&got, words + 8 * k, sizeof(got));
+		diff |= got ^ keys ^ at;
+		at += step;
 	}
-	if (diff != 0) {
-		for (size_t k = 0; k < words; k++) {
-			uint64_t word;
-			memcpy(&word, bytes + done + 8 * k, 8);
-			if (le64toh(word) != file_word(task->id, start + 8 * k)) {
-				wrong_content(task, start + 8 * k, le64toh(word));
-				return -1;
-			}
+	uint64_t wrong = diff[0] | diff[1];
+	for (; k < word_count; k++) {
+		uint64_t got;
+		memcpy(&got, words + 8 * k, sizeof(got));
+		wrong |= got ^ key ^ (start + 8 * k);
+	}
+	for (k = 0; wrong != 0 && k < word_count; k++) {
+		uint64_t got;
+		memcpy(&got, words + 8 * k, sizeof(got));
+		if (got != file_word(task->id, start + 8 * k)) {
+			wrong_content(task, start + 8 * k, got);
+			return -1;
 		}
 	}
-	for (done += words * 8; done < len; done++) {
+	for (done += word_count * 8; done < len; done++) {
 		if (bytes[done] != file_byte(task->id, offset + done)) {
 			task_error(task, "wrong content at offset %" PRIu64 " (altered)", offset + done);
 			return -1;
@@ -372,7 +388,7 @@ static int make_files(struct run *run, long first, long count)
 	unsigned char *buf = chunk_map();
 	char failed[FILE_NAME_LEN + 16] = "";
 	char size[32];
-	int64_t last_ns = 0;
+	int64_t last_ns = run_now_ns();
 	long made = first; /* files first .. made-1 are (being) written */
 	int err = 0;
 

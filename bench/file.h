@@ -1,6 +1,7 @@
 /* file.h - the file workload: task i reads file i of a set end to end and checks what it read.
  * The content is a pure function of (file, offset), so any strategy can check it as it reads:
- * the 8-byte little-endian word at offset o of file i is FILE_WORD_MAGIC ^ (i << 40) ^ o. */
+ * the 8-byte word at offset o of file i is FILE_WORD_MAGIC ^ (i << 40) ^ o, in the machine's
+ * byte order (the set is a cache, made where it is read). */
 #ifndef IOSTRAT_FILE_H
 #define IOSTRAT_FILE_H
 
