@@ -75,8 +75,10 @@ static void run_on_signal(int signo)
 	int saved_errno = errno;
 	uint64_t one = 1;
 
-	if (run_stop_signal == 0)
-		run_stop_signal = signo;
+	/* atomic, because threads (a pool's workers, the threads strategy) read it too */
+	int unset = 0;
+	__atomic_compare_exchange_n(&run_stop_signal, &unset, signo, false, __ATOMIC_RELAXED,
+				    __ATOMIC_RELAXED);
 	if (run_stop_fd >= 0 && write(run_stop_fd, &one, sizeof(one)) < 0) {
 		/* nothing to do: the flag is set */
 	}
@@ -104,7 +106,7 @@ int run_install_signals(void)
 
 bool run_stopping(void)
 {
-	return run_stop_signal != 0;
+	return __atomic_load_n(&run_stop_signal, __ATOMIC_RELAXED) != 0;
 }
 
 int run_init(struct run *run)
