@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "heap.h"
 #include "log.h"
 #include "summary.h"
 #include "workload.h"
@@ -113,12 +114,13 @@ int main(int argc, char **argv)
 	const char *why;
 	int err;
 
+	run.heap_at_main_bytes = heap_current_bytes();
 	switch (cli_parse(argc, argv, &run.params)) {
 	case CLI_DONE:
 		run_free(&run);
 		return 0;
 	case CLI_USAGE:
-		run_free(&run); /* the joined command line */
+		run_free(&run);
 		return 2;
 	case CLI_RUN:
 		break;
@@ -169,6 +171,7 @@ int main(int argc, char **argv)
 			 run.params.strategy->name);
 	run.end_ns = run_now_ns();
 	run_sample_threads(&run, true);
+	run.threads_end = run_count_threads();
 
 	if (run.params.workload->cleanup != NULL)
 		run.params.workload->cleanup(&run);

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,7 +18,7 @@
 #include "workload.h"
 #include "../strategies/strategy.h"
 
-volatile sig_atomic_t run_stop_signal;
+_Atomic int run_stop_signal;
 int run_stop_fd = -1;
 
 /* Count the kernel's threads at most this often, so counting stays out of the figures. */
@@ -75,10 +76,8 @@ static void run_on_signal(int signo)
 	int saved_errno = errno;
 	uint64_t one = 1;
 
-	/* atomic, because threads (a pool's workers, the threads strategy) read it too */
-	int unset = 0;
-	__atomic_compare_exchange_n(&run_stop_signal, &unset, signo, false, __ATOMIC_RELAXED,
-				    __ATOMIC_RELAXED);
+	int none = 0;
+	atomic_compare_exchange_strong(&run_stop_signal, &none, signo);
 	if (run_stop_fd >= 0 && write(run_stop_fd, &one, sizeof(one)) < 0) {
 		/* nothing to do: the flag is set */
 	}
@@ -106,7 +105,7 @@ int run_install_signals(void)
 
 bool run_stopping(void)
 {
-	return __atomic_load_n(&run_stop_signal, __ATOMIC_RELAXED) != 0;
+	return run_stop_signal != 0;
 }
 
 int run_init(struct run *run)
