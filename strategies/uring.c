@@ -1,0 +1,544 @@
+/* uring.c - one thread, one io_uring: work goes in as requests, the kernel completes them. Sleeps
+ * are IORING_OP_TIMEOUTs with absolute deadlines: one for the earliest deadline of a min-heap (as
+ * epoll's timerfd), or one per task (IOSTRAT_URING_SLEEP=per-task). The run's stop eventfd is
+ * watched by a POLL_ADD on the same ring, so Ctrl-C ends the wait at once. Teaches:
+ * io_uring_queue_init_params, io_uring_get_sqe, io_uring_prep_timeout/timeout_update/poll_add/
+ * cancel64, io_uring_submit_and_wait, io_uring_for_each_cqe. */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../bench/minheap.h"
+#include "strategy.h"
+
+#define URING_UNAVAILABLE_NO_LIBRARY "built without liburing (install liburing-dev and rebuild)"
+
+#if IOSTRAT_HAVE_LIBURING
+#include <liburing.h>
+
+#define RING_SQ_MAX 4096     /* most submission queue entries: beyond that, submit in batches */
+#define RING_CQ_MAX 65536    /* the kernel's largest completion queue (IORING_MAX_CQ_ENTRIES) */
+
+/* What a request is about: the upper half of its user_data; the lower half is a task id. */
+enum request_kind {
+	REQUEST_STOP = 1, /* POLL_ADD on run_stop_fd: Ctrl-C or SIGTERM */
+	REQUEST_SLEEP,    /* TIMEOUT: one task's sleep (per-task) */
+	REQUEST_TIMER,    /* TIMEOUT: the earliest deadline of the heap (heap) */
+	REQUEST_UPDATE,   /* TIMEOUT_UPDATE: the timer moved to an earlier deadline (heap) */
+	REQUEST_CANCEL,   /* ASYNC_CANCEL of everything in flight, when the run stops */
+};
+
+/* How sleeps wait: the mode the result document records. */
+enum sleep_mode {
+	SLEEP_HEAP,     /* deadlines in a min-heap, one TIMEOUT armed at the earliest */
+	SLEEP_PER_TASK, /* one TIMEOUT per task: the kernel keeps a timer for each */
+};
+
+static const char *const sleep_mode_names[] = {
+	[SLEEP_HEAP] = "heap",
+	[SLEEP_PER_TASK] = "per-task",
+};
+
+struct ring_loop {
+	struct run *run;                     /* the run being carried out */
+	struct io_uring ring;                /* submission and completion queues */
+	struct __kernel_timespec *deadlines; /* one per SQE slot: what a TIMEOUT points at until
+						submitted (the kernel copies it then) */
+	long in_kernel;                      /* requests submitted, completion not yet seen */
+	bool stop_armed;                     /* the POLL_ADD on run_stop_fd is in flight */
+	bool cancel_refused;                 /* the kernel cannot cancel everything at once */
+	enum sleep_mode sleep_mode;          /* how sleeps wait */
+	struct minheap sleepers;             /* heap: (deadline on CLOCK_MONOTONIC, task id) */
+	int64_t timer_armed_ns;              /* heap: the deadline the TIMEOUT waits for, 0: none */
+	long next_task;                      /* the next task to start */
+	long done;                           /* tasks finished */
+};
+
+static uint64_t request_data(enum request_kind kind, long id)
+{
+	return (uint64_t)kind << 32 | (uint32_t)id;
+}
+
+static enum request_kind request_kind_of(uint64_t data)
+{
+	return (enum request_kind)(data >> 32);
+}
+
+static long request_id_of(uint64_t data)
+{
+	return (long)(data & 0xffffffffu);
+}
+
+/* ---- availability: probed once ---------------------------------------------------------- */
+
+/* Why io_uring_setup() failed with err, as a sentence. */
+static const char *setup_error_reason(int err, char *why, size_t len)
+{
+	char disabled[16] = "";
+	int fd;
+
+	switch (err) {
+	case ENOSYS:
+		snprintf(why, len, "this kernel has no io_uring (io_uring_setup: %s)", strerror(err));
+		break;
+	case EPERM:
+		fd = open("/proc/sys/kernel/io_uring_disabled", O_RDONLY | O_CLOEXEC);
+		if (fd >= 0) {
+			ssize_t got = read(fd, disabled, sizeof(disabled) - 1);
+			disabled[got > 0 ? got : 0] = '\0';
+			disabled[strcspn(disabled, "\n")] = '\0';
+			close(fd);
+		}
+		if (disabled[0] != '\0' && strcmp(disabled, "0") != 0)
+			snprintf(why, len, "io_uring is disabled by the sysctl kernel.io_uring_disabled=%s "
+				 "(io_uring_setup: %s)", disabled, strerror(err));
+		else
+			snprintf(why, len, "io_uring_setup is refused here (%s): a container or seccomp "
+				 "filter blocks it", strerror(err));
+		break;
+	default:
+		snprintf(why, len, "io_uring_setup: %s", strerror(err));
+		break;
+	}
+	return why;
+}
+
+/* The test hook: IOSTRAT_URING_DISABLE=1 makes the strategy unavailable; =ENOSYS or =EPERM
+ * makes the probe behave as if io_uring_setup() had failed with that error. 0 if unset. */
+static int probe_test_hook(void)
+{
+	const char *hook = getenv("IOSTRAT_URING_DISABLE");
+
+	if (hook == NULL || hook[0] == '\0' || strcmp(hook, "0") == 0)
+		return 0;
+	if (strcmp(hook, "ENOSYS") == 0)
+		return ENOSYS;
+	if (strcmp(hook, "EPERM") == 0)
+		return EPERM;
+	return -1;
+}
+
+static const char *probe_kernel(void)
+{
+	static const struct {
+		int opcode;
+		const char *name;
+	} needed[] = {
+		{IORING_OP_TIMEOUT, "IORING_OP_TIMEOUT"},
+		{IORING_OP_POLL_ADD, "IORING_OP_POLL_ADD"},
+		{IORING_OP_ASYNC_CANCEL, "IORING_OP_ASYNC_CANCEL"},
+	};
+	static char why[200];
+	struct io_uring ring;
+	const char *reason = NULL;
+
+	int hook = probe_test_hook();
+	if (hook < 0)
+		return "disabled by IOSTRAT_URING_DISABLE (a test hook)";
+	if (hook > 0)
+		return setup_error_reason(hook, why, sizeof(why));
+	int err = io_uring_queue_init(2, &ring, 0);
+	if (err < 0)
+		return setup_error_reason(-err, why, sizeof(why));
+	struct io_uring_probe *probe = io_uring_get_probe_ring(&ring);
+	if (probe == NULL) {
+		reason = "this kernel's io_uring cannot say which operations it has (Linux 5.6 or "
+			 "later is needed)";
+		goto out_exit;
+	}
+	for (size_t i = 0; i < sizeof(needed) / sizeof(needed[0]); i++) {
+		if (!io_uring_opcode_supported(probe, needed[i].opcode)) {
+			snprintf(why, sizeof(why), "this kernel's io_uring lacks %s", needed[i].name);
+			reason = why;
+			break;
+		}
+	}
+	io_uring_free_probe(probe);
+out_exit:
+	io_uring_queue_exit(&ring);
+	return reason;
+}
+
+static const char *uring_unavailable(void)
+{
+	static bool probed;
+	static const char *reason;
+
+	if (!probed) {
+		reason = probe_kernel();
+		probed = true;
+	}
+	return reason;
+}
+
+/* ---- the ring: getting SQEs, submitting, counting what is in flight -------------------- */
+
+static int loop_fail(struct ring_loop *loop, int err, const char *what)
+{
+	loop->run->harness_error = err;
+	snprintf(loop->run->harness_message, sizeof(loop->run->harness_message), "uring: %s: %s",
+		 what, strerror(err));
+	return -1;
+}
+
+/* Submit what is queued; count it as in flight and note the deepest queue reached (requests
+ * in the kernel for tasks: the stop poll is not a task). */
+static int submit(struct ring_loop *loop, unsigned wait_nr)
+{
+	int submitted = io_uring_submit_and_wait(&loop->ring, wait_nr);
+	if (submitted < 0) {
+		if (submitted == -EINTR)
+			return 0; /* a signal: the caller looks at run_stopping() */
+		return loop_fail(loop, -submitted, "io_uring_submit");
+	}
+	loop->in_kernel += submitted;
+	long depth = loop->in_kernel - (loop->stop_armed ? 1 : 0);
+	if (depth > loop->run->queue_depth_peak)
+		loop->run->queue_depth_peak = depth;
+	return 0;
+}
+
+/* A free SQE; when the submission queue is full, what is in it is submitted first. */
+static struct io_uring_sqe *get_sqe(struct ring_loop *loop)
+{
+	struct io_uring_sqe *sqe = io_uring_get_sqe(&loop->ring);
+	if (sqe == NULL) {
+		if (submit(loop, 0) < 0)
+			return NULL;
+		sqe = io_uring_get_sqe(&loop->ring);
+		if (sqe == NULL)
+			loop_fail(loop, EBUSY, "no free submission queue entry after submitting");
+	}
+	return sqe;
+}
+
+static int arm_stop(struct ring_loop *loop)
+{
+	struct io_uring_sqe *sqe = get_sqe(loop);
+	if (sqe == NULL)
+		return -1;
+	io_uring_prep_poll_add(sqe, run_stop_fd, POLLIN);
+	io_uring_sqe_set_data64(sqe, request_data(REQUEST_STOP, 0));
+	loop->stop_armed = true;
+	return 0;
+}
+
+static void finish_task(struct ring_loop *loop, struct task *task)
+{
+	run_task_finished(loop->run, task);
+	run_inflight_add(loop->run, -1);
+	loop->done++;
+}
+
+/* ---- sleep: IORING_OP_TIMEOUT ------------------------------------------------------------ */
+
+/* The deadline slot that belongs to an SQE: the kernel reads the timespec when the SQE is
+ * submitted, so it must stay put until then, and no longer. */
+static struct __kernel_timespec *deadline_for(struct ring_loop *loop,
+					      const struct io_uring_sqe *sqe, int64_t deadline_ns)
+{
+	struct __kernel_timespec *deadline = &loop->deadlines[sqe - loop->ring.sq.sqes];
+	deadline->tv_sec = deadline_ns / 1000000000LL;
+	deadline->tv_nsec = deadline_ns % 1000000000LL;
+	return deadline;
+}
+
+/* Which way sleeps wait: IOSTRAT_URING_SLEEP=heap (the default) or per-task. */
+static int sleep_setup(struct ring_loop *loop)
+{
+	const char *mode = getenv("IOSTRAT_URING_SLEEP");
+
+	if (loop->run->params.workload->kind != WORKLOAD_SLEEP)
+		return 0;
+	if (mode == NULL || mode[0] == '\0' || strcmp(mode, "heap") == 0) {
+		loop->sleep_mode = SLEEP_HEAP;
+	} else if (strcmp(mode, "per-task") == 0) {
+		loop->sleep_mode = SLEEP_PER_TASK;
+	} else {
+		snprintf(loop->run->harness_message, sizeof(loop->run->harness_message),
+			 "uring: IOSTRAT_URING_SLEEP=%s: expected heap or per-task", mode);
+		loop->run->harness_error = EINVAL;
+		return -1;
+	}
+	loop->run->mode = sleep_mode_names[loop->sleep_mode];
+	if (loop->sleep_mode == SLEEP_HEAP &&
+	    minheap_init(&loop->sleepers, (size_t)run_jobs(loop->run)) < 0)
+		return loop_fail(loop, ENOMEM, "sleep heap");
+	return 0;
+}
+
+/* The deadline is absolute (IORING_TIMEOUT_ABS, CLOCK_MONOTONIC) and counted from the task's
+ * recorded start, so time spent before the request is submitted is not added to the sleep. */
+static int start_sleep(struct ring_loop *loop, struct task *task)
+{
+	int64_t deadline_ns = loop->run->start_ns + task->start_ns + task->delay_ns;
+
+	if (loop->sleep_mode == SLEEP_HEAP) {
+		if (minheap_push(&loop->sleepers, deadline_ns, task->id) < 0)
+			return loop_fail(loop, ENOMEM, "sleep heap");
+		return 0;
+	}
+	struct io_uring_sqe *sqe = get_sqe(loop);
+	if (sqe == NULL)
+		return -1;
+	io_uring_prep_timeout(sqe, deadline_for(loop, sqe, deadline_ns), 0, IORING_TIMEOUT_ABS);
+	io_uring_sqe_set_data64(sqe, request_data(REQUEST_SLEEP, task->id));
+	return 0;
+}
+
+/* heap: keep one TIMEOUT armed at the earliest deadline. A new earlier deadline moves it with
+ * TIMEOUT_UPDATE; a later one waits until the armed TIMEOUT has fired. */
+static int arm_timer(struct ring_loop *loop)
+{
+	if (loop->sleep_mode != SLEEP_HEAP || loop->sleepers.len == 0)
+		return 0;
+	int64_t earliest_ns = minheap_top(&loop->sleepers).key;
+	if (loop->timer_armed_ns != 0 && loop->timer_armed_ns <= earliest_ns)
+		return 0;
+	struct io_uring_sqe *sqe = get_sqe(loop);
+	if (sqe == NULL)
+		return -1;
+	struct __kernel_timespec *deadline = deadline_for(loop, sqe, earliest_ns);
+	if (loop->timer_armed_ns == 0) {
+		io_uring_prep_timeout(sqe, deadline, 0, IORING_TIMEOUT_ABS);
+		io_uring_sqe_set_data64(sqe, request_data(REQUEST_TIMER, 0));
+	} else {
+		io_uring_prep_timeout_update(sqe, deadline, request_data(REQUEST_TIMER, 0),
+					     IORING_TIMEOUT_ABS);
+		io_uring_sqe_set_data64(sqe, request_data(REQUEST_UPDATE, 0));
+	}
+	loop->timer_armed_ns = earliest_ns;
+	return 0;
+}
+
+static void sleep_done(struct ring_loop *loop, struct task *task, int res)
+{
+	if (res == -ETIME || res == 0) {
+		task->status = TASK_OK;
+	} else if (res == -ECANCELED) {
+		task->status = TASK_CANCELLED;
+	} else {
+		task->status = TASK_ERROR;
+		snprintf(task->error, sizeof(task->error), "io_uring timeout: %s", strerror(-res));
+	}
+	finish_task(loop, task);
+}
+
+/* heap: the TIMEOUT completed (-ETIME when it expired): every task whose deadline has passed is
+ * done. When it was cancelled (the run stops), the tasks are left to cancel_in_flight(). */
+static void on_timer(struct ring_loop *loop, int res)
+{
+	loop->timer_armed_ns = 0;
+	if (res == -ECANCELED)
+		return;
+	int64_t now = run_now_ns();
+	while (loop->sleepers.len > 0 && (minheap_top(&loop->sleepers).key <= now || res != -ETIME)) {
+		struct minheap_item due = minheap_pop(&loop->sleepers);
+		sleep_done(loop, &loop->run->tasks[due.value], res);
+	}
+}
+
+static void sleep_teardown(struct ring_loop *loop)
+{
+	minheap_free(&loop->sleepers);
+}
+
+/* ---- the loop ------------------------------------------------------------------------- */
+
+static int start_task(struct ring_loop *loop, struct task *task)
+{
+	switch (loop->run->params.workload->kind) {
+	case WORKLOAD_SLEEP:
+		return start_sleep(loop, task);
+	case WORKLOAD_FILE:
+	case WORKLOAD_HTTP:
+		break;
+	}
+	return loop_fail(loop, ENOTSUP, loop->run->params.workload->name);
+}
+
+/* Start tasks until --jobs are in flight; their requests go in with the next submit. */
+static int start_tasks(struct ring_loop *loop)
+{
+	struct run *run = loop->run;
+
+	while (loop->next_task < run->params.tasks && run->inflight < run_jobs(run) &&
+	       !run_stopping()) {
+		struct task *task = &run->tasks[loop->next_task++];
+		run_task_started(run, task);
+		run_inflight_add(run, 1);
+		if (start_task(loop, task) < 0)
+			return -1;
+	}
+	return arm_timer(loop);
+}
+
+static void on_completion(struct ring_loop *loop, const struct io_uring_cqe *cqe)
+{
+	uint64_t data = io_uring_cqe_get_data64(cqe);
+
+	if (!(cqe->flags & IORING_CQE_F_MORE))
+		loop->in_kernel--;
+	switch (request_kind_of(data)) {
+	case REQUEST_STOP:
+		loop->stop_armed = false; /* the caller sees run_stopping() */
+		break;
+	case REQUEST_SLEEP:
+		sleep_done(loop, &loop->run->tasks[request_id_of(data)], cqe->res);
+		break;
+	case REQUEST_TIMER:
+		on_timer(loop, cqe->res);
+		break;
+	case REQUEST_UPDATE:
+		/* -ENOENT: the TIMEOUT fired first; its completion re-arms the timer */
+		break;
+	case REQUEST_CANCEL:
+		loop->cancel_refused = cqe->res == -EINVAL; /* IORING_ASYNC_CANCEL_ANY: Linux 5.19 */
+		break;
+	}
+}
+
+/* Every completion waiting in the queue, handled in order. */
+static void reap(struct ring_loop *loop)
+{
+	struct io_uring_cqe *cqe;
+	unsigned head;
+	unsigned seen = 0;
+
+	io_uring_for_each_cqe(&loop->ring, head, cqe) {
+		on_completion(loop, cqe);
+		seen++;
+	}
+	io_uring_cq_advance(&loop->ring, seen);
+}
+
+/* Submit what the last round queued, wait for at least one completion, handle them all. */
+static int loop_iterate(struct ring_loop *loop)
+{
+	if (submit(loop, 1) < 0)
+		return -1;
+	reap(loop);
+	run_sample_threads(loop->run, false);
+	return start_tasks(loop);
+}
+
+/* The run stops (Ctrl-C, or a failure): one ASYNC_CANCEL takes back every request in flight,
+ * and the loop waits for their completions, so no request outlives the memory it uses. Tasks
+ * still running after that are marked cancelled. */
+static void cancel_in_flight(struct ring_loop *loop)
+{
+	struct run *run = loop->run;
+	struct io_uring_sqe *sqe = io_uring_get_sqe(&loop->ring);
+
+	if (sqe == NULL && submit(loop, 0) == 0)
+		sqe = io_uring_get_sqe(&loop->ring);
+	if (sqe != NULL) {
+		io_uring_prep_cancel64(sqe, 0, IORING_ASYNC_CANCEL_ANY);
+		io_uring_sqe_set_data64(sqe, request_data(REQUEST_CANCEL, 0));
+		while ((loop->in_kernel > 0 || io_uring_sq_ready(&loop->ring) > 0) &&
+		       !loop->cancel_refused) {
+			int ret = io_uring_submit_and_wait(&loop->ring, 1);
+			if (ret < 0 && ret != -EINTR)
+				break;
+			if (ret > 0)
+				loop->in_kernel += ret;
+			reap(loop);
+		}
+	}
+	for (long i = 0; i < loop->next_task; i++) {
+		struct task *task = &run->tasks[i];
+		if (task->status == TASK_RUNNING) {
+			task->status = TASK_CANCELLED;
+			finish_task(loop, task);
+		}
+	}
+}
+
+/* The most requests one run can have in flight: what the ring is sized for. Requests beyond
+ * RING_SQ_MAX are submitted in batches; their completions wait in a larger completion queue
+ * (or, past RING_CQ_MAX, in the kernel's overflow list: none is lost). */
+static long requests_max(const struct ring_loop *loop)
+{
+	const long loop_requests = 3; /* the stop poll, the cancel, and one spare */
+
+	if (loop->run->params.workload->kind == WORKLOAD_SLEEP && loop->sleep_mode == SLEEP_HEAP)
+		return loop_requests + 2; /* the timer and its update */
+	return loop_requests + run_jobs(loop->run);
+}
+
+static int ring_setup(struct ring_loop *loop)
+{
+	long want = requests_max(loop);
+	unsigned sq_entries = want > RING_SQ_MAX ? RING_SQ_MAX : (unsigned)want;
+	unsigned cq_entries = want > RING_CQ_MAX ? RING_CQ_MAX : (unsigned)want;
+	struct io_uring_params params = {
+		.flags = IORING_SETUP_CQSIZE | IORING_SETUP_CLAMP,
+		.cq_entries = cq_entries > 2 * sq_entries ? cq_entries : 2 * sq_entries,
+	};
+
+	int err = io_uring_queue_init_params(sq_entries, &loop->ring, &params);
+	if (err < 0)
+		return loop_fail(loop, -err, "io_uring_queue_init");
+	loop->deadlines = calloc(loop->ring.sq.ring_entries, sizeof(*loop->deadlines));
+	if (loop->deadlines == NULL) {
+		io_uring_queue_exit(&loop->ring);
+		return loop_fail(loop, ENOMEM, "deadline table");
+	}
+	return 0;
+}
+
+static int uring_run(struct run *run)
+{
+	struct ring_loop loop = {.run = run};
+	int result = -1;
+
+	if (sleep_setup(&loop) < 0)
+		goto out_cancel_pending;
+	if (ring_setup(&loop) < 0)
+		goto out_sleep_teardown;
+	if (arm_stop(&loop) < 0 || start_tasks(&loop) < 0)
+		goto out_cancel;
+	while (loop.done < run->params.tasks && !run_stopping()) {
+		if (loop_iterate(&loop) < 0)
+			goto out_cancel;
+	}
+	result = 0;
+out_cancel:
+	cancel_in_flight(&loop);
+	io_uring_queue_exit(&loop.ring);
+	free(loop.deadlines);
+out_sleep_teardown:
+	sleep_teardown(&loop);
+out_cancel_pending:
+	run_cancel_pending(run);
+	return result;
+}
+
+#else /* built without liburing: the strategy is listed and says why it cannot run */
+
+static const char *uring_unavailable(void)
+{
+	return URING_UNAVAILABLE_NO_LIBRARY;
+}
+
+static int uring_run(struct run *run)
+{
+	snprintf(run->harness_message, sizeof(run->harness_message), "uring: %s",
+		 URING_UNAVAILABLE_NO_LIBRARY);
+	return -1;
+}
+
+#endif
+
+const struct strategy strategy_uring = {
+	.name = "uring",
+	.summary = "one thread, one io_uring: requests submitted, completions reaped",
+	.flags = STRATEGY_ONE_THREAD,
+	.workloads = WORKLOAD_BIT(WORKLOAD_SLEEP),
+	.unavailable = uring_unavailable,
+	.run = uring_run,
+};
