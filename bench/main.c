@@ -115,8 +115,10 @@ int main(int argc, char **argv)
 
 	switch (cli_parse(argc, argv, &run.params)) {
 	case CLI_DONE:
+		run_free(&run);
 		return 0;
 	case CLI_USAGE:
+		run_free(&run);
 		return 2;
 	case CLI_RUN:
 		break;

@@ -2,8 +2,8 @@
  * are IORING_OP_TIMEOUTs with absolute deadlines: one for the earliest deadline of a min-heap (as
  * epoll's timerfd), or one per task (IOSTRAT_URING_SLEEP=per-task). The run's stop eventfd is
  * watched by a POLL_ADD on the same ring, so Ctrl-C ends the wait at once. Teaches:
- * io_uring_queue_init_params, io_uring_get_sqe, io_uring_prep_timeout/timeout_update/poll_add/
- * cancel64, io_uring_submit_and_wait, io_uring_for_each_cqe. */
+ * io_uring_queue_init_params, io_uring_get_sqe, io_uring_prep_timeout/poll_add/cancel64,
+ * io_uring_submit_and_wait, io_uring_for_each_cqe. */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -28,7 +28,6 @@ enum request_kind {
 	REQUEST_STOP = 1, /* POLL_ADD on run_stop_fd: Ctrl-C or SIGTERM */
 	REQUEST_SLEEP,    /* TIMEOUT: one task's sleep (per-task) */
 	REQUEST_TIMER,    /* TIMEOUT: the earliest deadline of the heap (heap) */
-	REQUEST_UPDATE,   /* TIMEOUT_UPDATE: the timer moved to an earlier deadline (heap) */
 	REQUEST_CANCEL,   /* ASYNC_CANCEL of everything in flight, when the run stops */
 };
 
@@ -290,27 +289,19 @@ static int start_sleep(struct ring_loop *loop, struct task *task)
 	return 0;
 }
 
-/* heap: keep one TIMEOUT armed at the earliest deadline. A new earlier deadline moves it with
- * TIMEOUT_UPDATE; a later one waits until the armed TIMEOUT has fired. */
+/* heap: one TIMEOUT armed at the earliest deadline. Only its completion ends a sleep, and new
+ * sleeps start only after that completion has been handled, so a TIMEOUT in flight is always
+ * for the earliest deadline: it never has to be moved. */
 static int arm_timer(struct ring_loop *loop)
 {
-	if (loop->sleep_mode != SLEEP_HEAP || loop->sleepers.len == 0)
-		return 0;
-	int64_t earliest_ns = minheap_top(&loop->sleepers).key;
-	if (loop->timer_armed_ns != 0 && loop->timer_armed_ns <= earliest_ns)
+	if (loop->sleep_mode != SLEEP_HEAP || loop->sleepers.len == 0 || loop->timer_armed_ns != 0)
 		return 0;
 	struct io_uring_sqe *sqe = get_sqe(loop);
 	if (sqe == NULL)
 		return -1;
-	struct __kernel_timespec *deadline = deadline_for(loop, sqe, earliest_ns);
-	if (loop->timer_armed_ns == 0) {
-		io_uring_prep_timeout(sqe, deadline, 0, IORING_TIMEOUT_ABS);
-		io_uring_sqe_set_data64(sqe, request_data(REQUEST_TIMER, 0));
-	} else {
-		io_uring_prep_timeout_update(sqe, deadline, request_data(REQUEST_TIMER, 0),
-					     IORING_TIMEOUT_ABS);
-		io_uring_sqe_set_data64(sqe, request_data(REQUEST_UPDATE, 0));
-	}
+	int64_t earliest_ns = minheap_top(&loop->sleepers).key;
+	io_uring_prep_timeout(sqe, deadline_for(loop, sqe, earliest_ns), 0, IORING_TIMEOUT_ABS);
+	io_uring_sqe_set_data64(sqe, request_data(REQUEST_TIMER, 0));
 	loop->timer_armed_ns = earliest_ns;
 	return 0;
 }
@@ -393,9 +384,6 @@ static void on_completion(struct ring_loop *loop, const struct io_uring_cqe *cqe
 	case REQUEST_TIMER:
 		on_timer(loop, cqe->res);
 		break;
-	case REQUEST_UPDATE:
-		/* -ENOENT: the TIMEOUT fired first; its completion re-arms the timer */
-		break;
 	case REQUEST_CANCEL:
 		loop->cancel_refused = cqe->res == -EINVAL; /* IORING_ASYNC_CANCEL_ANY: Linux 5.19 */
 		break;
@@ -466,7 +454,7 @@ static long requests_max(const struct ring_loop *loop)
 	const long loop_requests = 3; /* the stop poll, the cancel, and one spare */
 
 	if (loop->run->params.workload->kind == WORKLOAD_SLEEP && loop->sleep_mode == SLEEP_HEAP)
-		return loop_requests + 2; /* the timer and its update */
+		return loop_requests + 1; /* the timer */
 	return loop_requests + run_jobs(loop->run);
 }
 

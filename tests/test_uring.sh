@@ -1,0 +1,220 @@
+#!/usr/bin/env bash
+# test_uring.sh - the uring strategy end to end. Protects: sleeps under both timer modes end on
+# time, all waited for by one thread, --jobs honoured and the queue depth recorded; Ctrl-C and
+# SIGTERM end the wait at once with the result written; the unavailable cases (simulated with
+# the IOSTRAT_URING_DISABLE test hook, and a build without liburing) are listed with the reason,
+# exit 2 and run nothing. Where this kernel or container refuses io_uring, the checks that need
+# it are reported as skipped, one line each.
+# sanitize: yes
+set -eu
+cd "$(dirname "$0")/.."
+. tests/lib.sh
+
+tests_skipped=0
+# skip "what the check would protect" "why it cannot run here"
+skip() {
+	tests_skipped=$((tests_skipped + 1))
+	echo "skip - $1 ($2)"
+}
+
+if [ ! -x "$IOSTRAT" ] || [ ! -x "${JSON_GET:-build/tests/json-get}" ]; then
+	echo "test_uring: $IOSTRAT or build/tests/json-get is missing: run 'make all test-tools' first" >&2
+	exit 1
+fi
+
+# at_least A B / at_most A B: numeric comparisons of decimals.
+at_least() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a >= b) }'; }
+at_most() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a <= b) }'; }
+
+# every VALUE FILE PATH: every value at PATH (tasks.*.x) equals VALUE, and there is at least one.
+every() {
+	local want=$1 values
+	values=$(json_get "$2" "$3") || return 1
+	[ -n "$values" ] && ! printf '%s\n' "$values" | grep -qvx -- "$want"
+}
+
+# Run iostrat with a time limit, keeping its exit status in $rc and its streams in files.
+run_iostrat() {
+	local name=$1
+	shift
+	rc=0
+	timeout 60 "$IOSTRAT" "$@" >"$test_tmp/$name.out" 2>"$test_tmp/$name.err" || rc=$?
+}
+
+# ---- the unavailable cases, simulated: they run on every machine ----------------------------
+
+IOSTRAT_URING_DISABLE=1 "$IOSTRAT" --list >"$test_tmp/list-disabled.out"
+check "--list names uring as unavailable and says it was disabled by the test hook" \
+	grep -qE '^  uring +unavailable: disabled by IOSTRAT_URING_DISABLE' "$test_tmp/list-disabled.out"
+
+rc=0
+IOSTRAT_URING_DISABLE=1 timeout 20 "$IOSTRAT" uring sleep -n 2 --delay 1ms --json "$test_tmp/disabled.json" \
+	>"$test_tmp/disabled.out" 2>"$test_tmp/disabled.err" || rc=$?
+if [ "$rc" -eq 2 ] && grep -q 'strategy uring is unavailable: disabled by IOSTRAT_URING_DISABLE' "$test_tmp/disabled.err" &&
+	[ ! -e "$test_tmp/disabled.json" ] && ! grep -q 'Task 0' "$test_tmp/disabled.out"; then
+	pass "an unavailable uring exits 2 with the reason and runs nothing (no task line, no result file)"
+else
+	fail "an unavailable uring exits 2 with the reason and runs nothing (no task line, no result file)" \
+		"exit $rc" "$(cat "$test_tmp/disabled.err")"
+fi
+
+rc=0
+IOSTRAT_URING_DISABLE=ENOSYS timeout 20 "$IOSTRAT" uring sleep -n 1 >/dev/null 2>"$test_tmp/enosys.err" || rc=$?
+if [ "$rc" -eq 2 ] && grep -q 'this kernel has no io_uring (io_uring_setup: Function not implemented)' "$test_tmp/enosys.err"; then
+	pass "a kernel without io_uring (ENOSYS) is explained as such"
+else
+	fail "a kernel without io_uring (ENOSYS) is explained as such" "exit $rc" "$(cat "$test_tmp/enosys.err")"
+fi
+
+rc=0
+IOSTRAT_URING_DISABLE=EPERM timeout 20 "$IOSTRAT" uring sleep -n 1 >/dev/null 2>"$test_tmp/eperm.err" || rc=$?
+if [ "$rc" -eq 2 ] && grep -qE 'kernel.io_uring_disabled|container or seccomp filter' "$test_tmp/eperm.err" &&
+	grep -q 'Operation not permitted' "$test_tmp/eperm.err"; then
+	pass "io_uring refused (EPERM) names the sysctl or the container as the cause"
+else
+	fail "io_uring refused (EPERM) names the sysctl or the container as the cause" "exit $rc" "$(cat "$test_tmp/eperm.err")"
+fi
+
+IOSTRAT_URING_DISABLE=1 "$IOSTRAT" --list >"$test_tmp/list-others.out"
+check "the other strategies stay available when uring is not" \
+	grep -qE '^  epoll +one thread' "$test_tmp/list-others.out"
+
+# A build without liburing: the strategy is still listed and says what to install.
+if [ "${IOSTRAT_SANITIZED:-0}" = 1 ]; then
+	skip "a build without liburing lists uring with what to install" "checked in the plain run"
+else
+	nolib=build/no-liburing
+	if make -s -j"$(nproc 2>/dev/null || echo 2)" HAVE_LIBURING= BUILD="$nolib" "$nolib/iostrat" \
+		>"$test_tmp/nolib-build.out" 2>&1; then
+		"$nolib/iostrat" --list >"$test_tmp/nolib-list.out"
+		check "a build without liburing lists uring as unavailable and says to install liburing-dev" \
+			grep -qE '^  uring +unavailable: built without liburing \(install liburing-dev and rebuild\)' \
+			"$test_tmp/nolib-list.out"
+		rc=0
+		timeout 20 "$nolib/iostrat" uring sleep -n 1 >/dev/null 2>"$test_tmp/nolib.err" || rc=$?
+		if [ "$rc" -eq 2 ] && grep -q 'built without liburing' "$test_tmp/nolib.err"; then
+			pass "a build without liburing refuses 'uring' with exit 2 and the reason"
+		else
+			fail "a build without liburing refuses 'uring' with exit 2 and the reason" "exit $rc" "$(cat "$test_tmp/nolib.err")"
+		fi
+		if nm "$nolib/iostrat" | grep -q io_uring_queue_init; then
+			fail "a build without liburing does not link it" "io_uring_queue_init is in $nolib/iostrat"
+		else
+			pass "a build without liburing does not link it"
+		fi
+	else
+		fail "a build without liburing compiles" "$(tail -n 20 "$test_tmp/nolib-build.out")"
+	fi
+fi
+
+# ---- real runs: only where this kernel lets the process use io_uring -------------------------
+
+why=$(env -u IOSTRAT_URING_DISABLE "$IOSTRAT" --list | sed -n 's/^  uring *unavailable: //p')
+if [ -n "$why" ]; then
+	for what in "sleeps end on time in one thread (heap and per-task)" "--jobs bounds the tasks and the queue" \
+		"random delays are each kept" "Ctrl-C and SIGTERM end the wait at once" "a bad IOSTRAT_URING_SLEEP is refused"; do
+		skip "$what" "io_uring is unavailable here: $why"
+	done
+	echo "$tests_skipped skipped"
+	test_summary
+	exit $?
+fi
+unset IOSTRAT_URING_DISABLE
+
+for mode in heap per-task; do
+	json=$test_tmp/sleep-$mode.json
+	IOSTRAT_URING_SLEEP=$mode run_iostrat "sleep-$mode" uring sleep -n 5 --delay 200ms --json "$json"
+	check "[$mode] 5 sleeps of 200 ms: exit 0, 5 ok, recorded mode $mode" \
+		test "$rc" -eq 0 -a "$(json_get "$json" summary.tasks_ok)" = 5 -a "$(json_get "$json" mode)" = "$mode"
+	wall=$(json_get "$json" summary.wall_s)
+	if at_least "$wall" 0.2 && at_most "$wall" 0.35; then
+		pass "[$mode] the tasks sleep side by side: wall $wall s for 5 x 0.2 s"
+	else
+		fail "[$mode] the tasks sleep side by side: wall $wall s for 5 x 0.2 s"
+	fi
+	durations=$(json_get "$json" 'tasks.*.end_s' | paste - <(json_get "$json" 'tasks.*.start_s') |
+		awk '{ d = $1 - $2; if (d < 0.2 || d > 0.3) bad++ } END { print bad + 0 }')
+	check "[$mode] no task ends before its 200 ms deadline, none later than 100 ms after" test "$durations" -eq 0
+	pid=$(json_get "$json" 'tasks.0.pid')
+	check "[$mode] one thread does all the waiting: every task ran in the process's main thread" \
+		every "$pid" "$json" 'tasks.*.tid'
+	check "[$mode] the kernel saw one thread (threads_peak 1)" test "$(json_get "$json" summary.threads_peak)" = 1
+	check "[$mode] the summary line names the strategy and the mode" \
+		grep -q "^Summary: uring x sleep $mode, 5 tasks (5 ok" "$test_tmp/sleep-$mode.out"
+done
+check "heap: one TIMEOUT waits for all (queue_depth_peak 1)" \
+	test "$(json_get "$test_tmp/sleep-heap.json" summary.queue_depth_peak)" = 1
+check "per-task: one TIMEOUT per task in flight (queue_depth_peak 5)" \
+	test "$(json_get "$test_tmp/sleep-per-task.json" summary.queue_depth_peak)" = 5
+
+for mode in heap per-task; do
+	json=$test_tmp/jobs-$mode.json
+	IOSTRAT_URING_SLEEP=$mode run_iostrat "jobs-$mode" uring sleep -n 6 -j 2 --delay 100ms -q --json "$json"
+	wall=$(json_get "$json" summary.wall_s)
+	if [ "$rc" -eq 0 ] && [ "$(json_get "$json" summary.inflight_peak)" = 2 ] && at_least "$wall" 0.3 && at_most "$wall" 0.45; then
+		pass "[$mode] -j 2 keeps 2 tasks in flight: 6 x 100 ms take 3 rounds ($wall s)"
+	else
+		fail "[$mode] -j 2 keeps 2 tasks in flight: 6 x 100 ms take 3 rounds ($wall s)" "exit $rc" \
+			"inflight_peak $(json_get "$json" summary.inflight_peak)"
+	fi
+done
+check "per-task: -j 2 never puts more than 2 sleeps in the ring" \
+	test "$(json_get "$test_tmp/jobs-per-task.json" summary.queue_depth_peak)" = 2
+
+# Random whole-second delays (0 or 1 s, as the tutorial draws them), 3 at a time: each task
+# keeps its own, zero-second sleeps done at once, tasks started as others end still on time.
+for mode in heap per-task; do
+	json=$test_tmp/random-$mode.json
+	IOSTRAT_URING_SLEEP=$mode run_iostrat "random-$mode" uring sleep -n 8 -j 3 --max-delay 2 --seed 7 -q --json "$json"
+	late=$(paste <(json_get "$json" 'tasks.*.start_s') <(json_get "$json" 'tasks.*.end_s') \
+		<(json_get "$json" 'tasks.*.delay_s') |
+		awk '{ d = $2 - $1; if (d < $3 || d > $3 + 0.1) bad++ } END { print bad + 0 }')
+	check "[$mode] random delays: each of 8 tasks sleeps its own delay (within 100 ms), exit 0" \
+		test "$rc" -eq 0 -a "$late" -eq 0
+done
+json=$test_tmp/zero.json
+run_iostrat zero uring sleep -n 3 -j 1 --delay 0 -q --json "$json"
+check "zero-length sleeps complete at once, one after another (-j 1)" \
+	test "$rc" -eq 0 -a "$(json_get "$json" summary.tasks_ok)" = 3
+
+# Ctrl-C and SIGTERM: the stop eventfd is polled on the ring, so the wait ends at once; every
+# task is cancelled, the result is still written.
+for mode in heap per-task; do
+	for signal in INT TERM; do
+		json=$test_tmp/stop-$mode-$signal.json
+		IOSTRAT_URING_SLEEP=$mode "$IOSTRAT" uring sleep -n 50 --delay 30s -q --json "$json" \
+			>"$test_tmp/stop.out" 2>"$test_tmp/stop.err" &
+		pid=$!
+		test_cleanups+=("kill $pid 2>/dev/null")
+		sleep 0.3
+		start=$(date +%s%N)
+		kill -"$signal" "$pid"
+		rc=0
+		wait "$pid" || rc=$?
+		took_ms=$((($(date +%s%N) - start) / 1000000))
+		want_rc=130
+		[ "$signal" = TERM ] && want_rc=143
+		if [ "$rc" -eq "$want_rc" ] && [ "$took_ms" -lt 1000 ] &&
+			[ "$(json_get "$json" interrupted)" = "SIG$signal" ] &&
+			[ "$(json_get "$json" summary.tasks_cancelled)" = 50 ]; then
+			pass "[$mode] SIG$signal ends 30 s sleeps at once (${took_ms} ms): exit $want_rc, 50 cancelled, result written"
+		else
+			fail "[$mode] SIG$signal ends 30 s sleeps at once: exit $want_rc, 50 cancelled, result written" \
+				"exit $rc after ${took_ms} ms" "$(cat "$test_tmp/stop.err")"
+		fi
+	done
+done
+
+rc=0
+IOSTRAT_URING_SLEEP=wheel timeout 20 "$IOSTRAT" uring sleep -n 2 --delay 1ms -q --json "$test_tmp/badmode.json" \
+	>/dev/null 2>"$test_tmp/badmode.err" || rc=$?
+if [ "$rc" -eq 1 ] && grep -q 'IOSTRAT_URING_SLEEP=wheel: expected heap or per-task' "$test_tmp/badmode.err" &&
+	[ "$(json_get "$test_tmp/badmode.json" summary.tasks_ok)" = 0 ]; then
+	pass "a bad IOSTRAT_URING_SLEEP is named, no task runs, the result is written (exit 1)"
+else
+	fail "a bad IOSTRAT_URING_SLEEP is named, no task runs, the result is written (exit 1)" "exit $rc" \
+		"$(cat "$test_tmp/badmode.err")"
+fi
+
+[ "$tests_skipped" -eq 0 ] || echo "$tests_skipped skipped"
+test_summary
