@@ -19,6 +19,7 @@ COMMIT := $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
 
 # SANITIZE=address,undefined or SANITIZE=thread builds into a folder of its own. The malloc
 # replacement that counts the heap is left out there: the sanitizer owns the allocator.
+comma := ,
 ifdef SANITIZE
 BUILD := build/sanitize-$(subst $(comma),-,$(SANITIZE))
 SAN_FLAGS := -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -DIOSTRAT_NO_HEAP_HOOK
@@ -26,7 +27,6 @@ else
 BUILD := build
 SAN_FLAGS :=
 endif
-comma := ,
 
 ALL_CFLAGS = $(CFLAGS) $(WARNINGS) -std=gnu11 -D_GNU_SOURCE -pthread -MMD -MP \
 	$(SAN_FLAGS) $(URING_FLAGS) -DIOSTRAT_COMMIT='"$(COMMIT)"' $(PKG_CFLAGS)

@@ -169,6 +169,7 @@ int main(int argc, char **argv)
 			 run.params.strategy->name);
 	run.end_ns = run_now_ns();
 	run_sample_threads(&run, true);
+	run.threads_end = run_count_threads();
 
 	if (run.params.workload->cleanup != NULL)
 		run.params.workload->cleanup(&run);

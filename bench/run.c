@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,7 +18,7 @@
 #include "workload.h"
 #include "../strategies/strategy.h"
 
-volatile sig_atomic_t run_stop_signal;
+_Atomic int run_stop_signal;
 int run_stop_fd = -1;
 
 /* Count the kernel's threads at most this often, so counting stays out of the figures. */
@@ -75,8 +76,8 @@ static void run_on_signal(int signo)
 	int saved_errno = errno;
 	uint64_t one = 1;
 
-	if (run_stop_signal == 0)
-		run_stop_signal = signo;
+	int none = 0;
+	atomic_compare_exchange_strong(&run_stop_signal, &none, signo);
 	if (run_stop_fd >= 0 && write(run_stop_fd, &one, sizeof(one)) < 0) {
 		/* nothing to do: the flag is set */
 	}

@@ -80,6 +80,7 @@ struct run {
 	long inflight_peak;           /* most tasks in flight at once */
 	long processes;               /* processes that ran tasks or helped, the parent included */
 	long threads_peak;            /* most threads alive at once in one process (kernel count) */
+	long threads_end;             /* threads of this process when the strategy returned */
 	int64_t threads_sampled_ns;   /* when threads were last counted */
 	uint64_t rss_children_bytes;  /* sum of reaped children's peak RSS */
 	uint64_t stack_reserved_bytes; /* address space reserved for thread stacks, at peak */
@@ -90,8 +91,9 @@ struct run {
 };
 
 /* The stop flag and descriptor: set by SIGINT/SIGTERM. run_stop_fd becomes readable then, so
- * anything that waits (ppoll, epoll_wait, io_uring) can wait on it too. */
-extern volatile sig_atomic_t run_stop_signal;
+ * anything that waits (ppoll, epoll_wait, io_uring) can wait on it too. The flag is atomic
+ * (lock-free, so safe in a signal handler) because every thread reads it. */
+extern _Atomic int run_stop_signal;
 extern int run_stop_fd;
 
 int64_t run_now_ns(void);

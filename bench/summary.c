@@ -287,6 +287,7 @@ json_t *summary_document(const struct run *run, const struct summary *s)
 			    json_integer((json_int_t)run->stack_reserved_bytes));
 	json_object_set_new(summary, "processes", json_integer(run->processes));
 	json_object_set_new(summary, "threads_peak", json_integer(run->threads_peak));
+	json_object_set_new(summary, "threads_end", json_integer(run->threads_end));
 	json_object_set_new(summary, "inflight_peak", json_integer(run->inflight_peak));
 	if (run->queue_depth_peak > 0)
 		json_object_set_new(summary, "queue_depth_peak", json_integer(run->queue_depth_peak));

@@ -1,0 +1,178 @@
+#!/usr/bin/env bash
+# test_core.sh - end-to-end tests of the core: the sleep workload under blocking, processes,
+# threads and epoll; the tutorial's lines; the result document; bad arguments; a fork or
+# thread limit reached part-way; Ctrl-C and SIGTERM in the middle of a run.
+# sanitize: yes
+set -u
+cd "$(dirname "$0")/.."
+source tests/lib.sh
+
+run_ok() { # run_ok NAME ARGS...: runs iostrat, keeps stdout/stderr/status in $test_tmp/NAME.*
+	local name=$1
+	shift
+	"$IOSTRAT" "$@" >"$test_tmp/$name.out" 2>"$test_tmp/$name.err"
+	echo $? >"$test_tmp/$name.status"
+}
+status_of() { cat "$test_tmp/$1.status"; }
+between() { # between VALUE LOW HIGH (floats)
+	awk -v v="$1" -v lo="$2" -v hi="$3" 'BEGIN { exit !(v >= lo && v <= hi) }'
+}
+distinct() { sort | uniq | wc -l; }
+extra=0 # a sanitizer's runtime may keep a thread of its own
+if [ -n "${IOSTRAT_SANITIZED:-}" ]; then extra=1; fi
+
+# --- timing shape: what the lecture's first chart shows ------------------------------------
+for strategy in blocking processes threads epoll; do
+	run_ok "$strategy" "$strategy" sleep -n 4 --delay 300ms --json "$test_tmp/$strategy.json"
+	check "$strategy: exits 0 when every task is ok" test "$(status_of "$strategy")" -eq 0
+	check "$strategy: the result document has all 4 tasks" \
+		test "$(json_get "$test_tmp/$strategy.json" tasks.#)" -eq 4
+	check "$strategy: every task ok in the result" \
+		test "$(json_get "$test_tmp/$strategy.json" 'tasks.*.status' | grep -c '^ok$')" -eq 4
+	check "$strategy: 4 start lines and 4 done lines in the tutorial's shape" test \
+		"$(grep -cE $'^Time: [0-9]{2}:[0-9]{2}:[0-9]{2}\\.[0-9]{6}\t Malloc, Peak: \\([0-9]+, [0-9]+\\)\t\tTask [0-3], PID: [0-9]+, TID: [0-9]+, Delay: 0\\.3 seconds\\.\\.\\.$' \
+			"$test_tmp/$strategy.out")-$(grep -cE $'\t\tTask [0-3]: Done\\.$' "$test_tmp/$strategy.out")" = 4-4
+	check "$strategy: the first line is the parent's PID" grep -qE '^Parent PID: [0-9]+$' \
+		<(head -n 1 "$test_tmp/$strategy.out")
+	check "$strategy: no threads left when the strategy returned" \
+		test "$(json_get "$test_tmp/$strategy.json" summary.threads_end)" -le $((1 + extra))
+done
+wall() { json_get "$test_tmp/$1.json" summary.wall_s; }
+check "blocking takes the sum of the delays (1.2 s)" between "$(wall blocking)" 1.2 1.6
+for strategy in processes threads epoll; do
+	check "$strategy takes the longest delay (0.3 s), not the sum" between "$(wall "$strategy")" 0.3 0.6
+	check "$strategy: the ideal is the longest delay" \
+		between "$(json_get "$test_tmp/$strategy.json" summary.ideal_s)" 0.3 0.3
+done
+check "blocking: the ideal is the sum" between "$(json_get "$test_tmp/blocking.json" summary.ideal_s)" 1.2 1.2
+for strategy in processes threads epoll; do
+	run_ok "$strategy-j2" "$strategy" sleep -n 4 -j 2 --delay 300ms -q --json "$test_tmp/$strategy-j2.json"
+	check "$strategy --jobs 2: two rounds (0.6 s)" between "$(wall "$strategy-j2")" 0.6 0.9
+	check "$strategy --jobs 2: never more than 2 in flight" \
+		test "$(json_get "$test_tmp/$strategy-j2.json" summary.inflight_peak)" -eq 2
+	check "$strategy -q: no per-task lines" test "$(grep -c '^Time:' "$test_tmp/$strategy-j2.out")" -eq 0
+done
+
+# --- who ran each task: what the kernel saw ----------------------------------------------
+parent=$(sed -n 's/^Parent PID: //p' "$test_tmp/processes.out")
+pids() { json_get "$test_tmp/$1.json" 'tasks.*.pid'; }
+tids() { json_get "$test_tmp/$1.json" 'tasks.*.tid'; }
+check "processes: every task in its own process" test "$(pids processes | distinct)" -eq 4
+check "processes: no task in the parent" bash -c "! grep -qx '$parent' <<<'$(pids processes)'"
+check "processes: 5 processes counted (4 reaped children and the parent)" \
+	test "$(json_get "$test_tmp/processes.json" summary.processes)" -eq 5
+check "processes: the total RSS adds every child's" test \
+	"$(json_get "$test_tmp/processes.json" summary.rss_peak_total_bytes)" -gt \
+	"$(($(json_get "$test_tmp/processes.json" summary.rss_peak_parent_bytes) * 2))"
+check "threads: one pid" test "$(pids threads | distinct)" -eq 1
+check "threads: one tid per task" test "$(tids threads | distinct)" -eq 4
+peak=$(json_get "$test_tmp/threads.json" summary.threads_peak)
+check "threads: the kernel saw 5 threads (4 and main; was $peak)" test "$peak" -ge 5 -a "$peak" -le $((5 + extra))
+check "threads: stacks reserved are reported" \
+	test "$(json_get "$test_tmp/threads.json" summary.stack_reserved_bytes)" -gt 0
+check "epoll: one pid" test "$(pids epoll | distinct)" -eq 1
+check "epoll: one tid for everything, the parent's" test "$(tids epoll | sort -u)" = "$(pids epoll | sort -u)"
+check "epoll: one thread seen by the kernel" test "$(json_get "$test_tmp/epoll.json" summary.threads_peak)" -le $((1 + extra))
+
+# --- heap figures in the lines ------------------------------------------------------------
+if [ -z "${IOSTRAT_SANITIZED:-}" ]; then
+	check "the logged heap pair is (current, peak) with peak >= current > 0" awk -F'[(,)]' \
+		'/Malloc, Peak/ { if ($3 + 0 <= 0 || $4 + 0 < $3 + 0) bad = 1; n++ } END { exit bad || n != 8 }' \
+		"$test_tmp/threads.out"
+	check "the result's heap peak is a real figure" \
+		test "$(json_get "$test_tmp/threads.json" summary.heap_peak_bytes)" -gt 0
+fi
+
+# --- the tutorial's demo: random whole seconds, reproducible from the seed ----------------
+run_ok seed1 epoll sleep -n 8 --max-delay 2 --seed 42 -q --json "$test_tmp/seed1.json"
+run_ok seed2 threads sleep -n 8 --max-delay 2 --seed 42 -q --json "$test_tmp/seed2.json"
+check "a seed gives the same delays under every strategy" \
+	test "$(json_get "$test_tmp/seed1.json" 'tasks.*.delay_s')" = "$(json_get "$test_tmp/seed2.json" 'tasks.*.delay_s')"
+check "the seed is recorded" test "$(json_get "$test_tmp/seed1.json" params.seed)" -eq 42
+check "delays with --max-delay 2 are 0 or 1" \
+	bash -c "! '${JSON_GET:-build/tests/json-get}' '$test_tmp/seed1.json' 'tasks.*.delay_s' | grep -vxE '0(\\.0)?|1(\\.0)?'"
+
+# --- bad arguments: exit 2, naming what is wrong ------------------------------------------
+bad() { # bad "what" PATTERN ARGS...
+	local what=$1 pattern=$2
+	shift 2
+	"$IOSTRAT" "$@" >"$test_tmp/bad.out" 2>"$test_tmp/bad.err"
+	local status=$?
+	if [ "$status" -eq 2 ] && grep -q -- "$pattern" "$test_tmp/bad.err" && ! grep -q '^Time:' "$test_tmp/bad.out"; then
+		pass "$what"
+	else
+		fail "$what" "status $status" "$(cat "$test_tmp/bad.err")"
+	fi
+}
+bad "unknown strategy: exit 2 and the valid names" "strategies: blocking processes threads epoll" nonesuch sleep
+bad "unknown workload: exit 2 and the valid names" "workloads: sleep" threads nonesuch
+bad "-n abc names --tasks" "--tasks: 'abc'" threads sleep -n abc
+bad "-n 0 names --tasks" "--tasks: '0'" threads sleep -n 0
+bad "-n -5 names --tasks" "--tasks: '-5'" threads sleep -n -5
+bad "an absurd -n names --tasks" "--tasks: '99999999999'" threads sleep -n 99999999999
+bad "--delay xyz names --delay" "--delay: 'xyz'" threads sleep --delay xyz
+bad "--delay -1 names --delay" "--delay: '-1'" threads sleep --delay -1
+bad "--jobs 0 names --jobs" "--jobs: '0'" threads sleep --jobs 0
+bad "a missing strategy and workload" "a strategy and a workload are needed" threads
+bad "an option of another workload" "--size does not apply to the sleep workload" threads sleep --size 4K
+bad "an unknown option" "unknown option" threads sleep --frobnicate
+bad "--json into a folder that does not exist: exit 2 before any task" "cannot write there" \
+	threads sleep --delay 10ms --json "$test_tmp/no/such/dir/r.json"
+check "help tells the truth: every option it lists is accepted" bash -c "
+	'$IOSTRAT' --help | grep -oE '^  (-[a-z], )?--[a-z-]+' | grep -oE -- '--[a-z-]+' | sort -u |
+	while read -r opt; do '$IOSTRAT' --help | grep -q -- \"\$opt\" || exit 1; done"
+check "--list names every strategy and workload" bash -c "
+	out=\$('$IOSTRAT' --list); for n in blocking processes threads epoll sleep; do grep -q \"  \$n \" <<<\"\$out\" || exit 1; done"
+check "--version prints the version" grep -qE '^iostrat [0-9]+\.[0-9]+\.[0-9]+' <("$IOSTRAT" --version)
+
+# --- a process or thread limit reached part-way (as an ordinary user, ulimit -u) ----------
+if [ "$(id -u)" -eq 0 ] && command -v setpriv >/dev/null; then
+	chmod 777 "$test_tmp"
+	limited() { # limited STRATEGY: 40 tasks with room for about 10 processes or threads
+		setpriv --reuid=nobody --regid=nogroup --clear-groups --inh-caps=-all bash -c \
+			"ulimit -u 12 && exec '$IOSTRAT' $1 sleep -n 40 --delay 200ms -q --json '$test_tmp/limit-$1.json'" \
+			>"$test_tmp/limit-$1.out" 2>"$test_tmp/limit-$1.err"
+		echo $?
+	}
+	for strategy in processes threads; do
+		status=$(limited "$strategy")
+		doc="$test_tmp/limit-$strategy.json"
+		check "$strategy at the process limit: exit 1" test "$status" -eq 1
+		check "$strategy at the process limit: every task is in the result" test "$(json_get "$doc" tasks.#)" -eq 40
+		ok=$(json_get "$doc" 'tasks.*.status' | grep -c '^ok$')
+		check "$strategy at the process limit: the tasks that started finished ok" test "$ok" -gt 0
+		check "$strategy at the process limit: the rest failed, naming the call and EAGAIN" \
+			test "$(json_get "$doc" 'tasks.*.error' | grep -cE '(fork|pthread_create): Resource temporarily unavailable')" -eq $((40 - ok))
+		check "$strategy at the process limit: stderr says what failed" grep -qE 'failed after [0-9]+' "$test_tmp/limit-$strategy.err"
+	done
+else
+	echo "skip - the process-limit checks need root (to run as nobody with ulimit -u)"
+fi
+
+# --- Ctrl-C and SIGTERM part-way -----------------------------------------------------------
+interrupt() { # interrupt STRATEGY SIGNAL: a 5-s run stopped after 0.5 s
+	local strategy=$1 signal=$2 doc="$test_tmp/int-$1-$2.json"
+	"$IOSTRAT" "$strategy" sleep -n 6 -j 3 --delay 5 --json "$doc" >"$test_tmp/int.out" 2>"$test_tmp/int.err" &
+	local pid=$!
+	sleep 0.5
+	local sent
+	sent=$(date +%s%N)
+	kill "-$signal" "$pid"
+	wait "$pid"
+	local status=$? took_ms=$((($(date +%s%N) - sent) / 1000000))
+	local expect=130
+	[ "$signal" = TERM ] && expect=143
+	check "$strategy, SIG$signal: exit $expect" test "$status" -eq "$expect"
+	check "$strategy, SIG$signal: stopped within a second (took $took_ms ms)" test "$took_ms" -lt 1000
+	check "$strategy, SIG$signal: every task in the result, cancelled" \
+		test "$(json_get "$doc" 'tasks.*.status' | grep -c '^cancelled$')" -eq 6
+	check "$strategy, SIG$signal: the result says it was interrupted" test "$(json_get "$doc" interrupted)" = "SIG$signal"
+	check "$strategy, SIG$signal: no process of the run is left" bash -c "! pgrep -f -- '[-]-json $doc' >/dev/null"
+}
+for strategy in blocking processes threads epoll; do
+	interrupt "$strategy" INT
+done
+interrupt processes TERM
+interrupt epoll TERM
+
+test_summary
