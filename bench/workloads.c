@@ -2,10 +2,12 @@
 #include <stddef.h>
 #include <string.h>
 
+#include "file.h"
 #include "workload.h"
 
 static const struct workload *const workload_table[] = {
 	&workload_sleep,
+	&workload_file,
 	NULL,
 };
 
