@@ -28,6 +28,7 @@ enum request_kind {
 	REQUEST_STOP = 1, /* POLL_ADD on run_stop_fd: Ctrl-C or SIGTERM */
 	REQUEST_SLEEP,    /* TIMEOUT: one task's sleep (per-task) */
 	REQUEST_TIMER,    /* TIMEOUT: the earliest deadline of the heap (heap) */
+	REQUEST_READ,     /* READ: the next block of a file; the id is the file slot */
 	REQUEST_CANCEL,   /* ASYNC_CANCEL of everything in flight, when the run stops */
 };
 
@@ -50,9 +51,11 @@ struct ring_loop {
 	long in_kernel;                      /* requests submitted, completion not yet seen */
 	bool stop_armed;                     /* the POLL_ADD on run_stop_fd is in flight */
 	bool cancel_refused;                 /* the kernel cannot cancel everything at once */
+	bool draining;                       /* the run stops: no new request goes in */
 	enum sleep_mode sleep_mode;          /* how sleeps wait */
 	struct minheap sleepers;             /* heap: (deadline on CLOCK_MONOTONIC, task id) */
 	int64_t timer_armed_ns;              /* heap: the deadline the TIMEOUT waits for, 0: none */
+	void *file;                          /* file: the slots reads go through (file_ring) */
 	long next_task;                      /* the next task to start */
 	long done;                           /* tasks finished */
 };
@@ -130,6 +133,7 @@ static const char *probe_kernel(void)
 		{IORING_OP_TIMEOUT, "IORING_OP_TIMEOUT"},
 		{IORING_OP_POLL_ADD, "IORING_OP_POLL_ADD"},
 		{IORING_OP_ASYNC_CANCEL, "IORING_OP_ASYNC_CANCEL"},
+		{IORING_OP_READ, "IORING_OP_READ"},
 	};
 	static char why[200];
 	struct io_uring ring;
@@ -338,6 +342,162 @@ static void sleep_teardown(struct ring_loop *loop)
 	minheap_free(&loop->sleepers);
 }
 
+/* ---- file: IORING_OP_READ, one block of each file in flight ------------------------------ */
+
+/* A regular file has no readiness for epoll to report, but a read is a request like any other:
+ * each task keeps one READ of --block bytes in flight, the next one submitted when it
+ * completes, so --jobs files are read side by side by one thread. The reads are buffered; the
+ * kernel serves them from the page cache or, when it must wait for the disk, completes them
+ * itself (and may hand them to io-wq worker threads, iou-wrk, which threads_peak counts). */
+#include "../bench/file.h"
+
+struct file_slot {
+	struct task *task;  /* the task reading through this slot, NULL when free */
+	int fd;             /* its file */
+	unsigned char *buf; /* --block bytes the kernel reads into */
+	uint64_t offset;    /* where the READ in flight starts */
+};
+
+struct file_ring {
+	const struct file_ops *ops; /* the workload's open, name and checks */
+	struct file_slot *slots;    /* one per task in flight */
+	long *free_slots;           /* stack of free slot indexes */
+	long free_count;            /* entries in free_slots */
+	long slot_count;            /* slots allocated: --jobs */
+	size_t block_bytes;         /* --block */
+};
+
+static void file_teardown(struct ring_loop *loop);
+
+static int file_setup(struct ring_loop *loop)
+{
+	struct run *run = loop->run;
+	struct file_ring *files;
+
+	if (run->params.workload->kind != WORKLOAD_FILE)
+		return 0;
+	files = calloc(1, sizeof(*files));
+	if (files == NULL)
+		return loop_fail(loop, ENOMEM, "file slots");
+	loop->file = files;
+	files->ops = run->params.workload->file;
+	files->block_bytes = (size_t)run->params.block_bytes;
+	files->slot_count = run_jobs(run);
+	files->slots = calloc((size_t)files->slot_count, sizeof(*files->slots));
+	files->free_slots = calloc((size_t)files->slot_count, sizeof(*files->free_slots));
+	if (files->slots == NULL || files->free_slots == NULL)
+		goto out_no_memory;
+	for (long i = files->slot_count - 1; i >= 0; i--) {
+		files->slots[i].fd = -1;
+		files->slots[i].buf = malloc(files->block_bytes);
+		if (files->slots[i].buf == NULL)
+			goto out_no_memory;
+		files->free_slots[files->free_count++] = i;
+	}
+	return 0;
+out_no_memory:
+	file_teardown(loop);
+	return loop_fail(loop, ENOMEM, "file slots and their buffers");
+}
+
+static int submit_read(struct ring_loop *loop, long slot_index)
+{
+	struct file_ring *files = loop->file;
+	struct file_slot *slot = &files->slots[slot_index];
+	struct io_uring_sqe *sqe = get_sqe(loop);
+
+	if (sqe == NULL)
+		return -1;
+	io_uring_prep_read(sqe, slot->fd, slot->buf, (unsigned)files->block_bytes, slot->offset);
+	io_uring_sqe_set_data64(sqe, request_data(REQUEST_READ, slot_index));
+	return 0;
+}
+
+static void file_release(struct ring_loop *loop, long slot_index)
+{
+	struct file_ring *files = loop->file;
+	struct file_slot *slot = &files->slots[slot_index];
+
+	close(slot->fd);
+	slot->fd = -1;
+	slot->task = NULL;
+	files->free_slots[files->free_count++] = slot_index;
+}
+
+/* Open the task's file (a blocking openat: the set's folder is in the dentry cache) and put
+ * its first READ in. A file that cannot be opened fails its task at once. */
+static int start_file(struct ring_loop *loop, struct task *task)
+{
+	struct file_ring *files = loop->file;
+	char name[FILE_NAME_LEN];
+
+	int fd = files->ops->open(loop->run, task->id);
+	if (fd < 0) {
+		files->ops->name(task->id, name, sizeof(name));
+		task->status = TASK_ERROR;
+		snprintf(task->error, sizeof(task->error), "%s: open: %s", name, strerror(-fd));
+		finish_task(loop, task);
+		return 0;
+	}
+	long slot_index = files->free_slots[--files->free_count];
+	files->slots[slot_index] = (struct file_slot){
+		.task = task,
+		.fd = fd,
+		.buf = files->slots[slot_index].buf,
+		.offset = 0,
+	};
+	return submit_read(loop, slot_index);
+}
+
+/* A READ completed with res bytes (0 at the end of the file), or -errno: check what came,
+ * then read on, or finish the task. */
+static int on_read(struct ring_loop *loop, long slot_index, int res)
+{
+	struct file_ring *files = loop->file;
+	struct file_slot *slot = &files->slots[slot_index];
+	struct task *task = slot->task;
+	char name[FILE_NAME_LEN];
+
+	if (res == -ECANCELED || (res > 0 && loop->draining)) {
+		task->status = TASK_CANCELLED;
+	} else if (res < 0) {
+		files->ops->name(task->id, name, sizeof(name));
+		task->status = TASK_ERROR;
+		snprintf(task->error, sizeof(task->error), "%s: read at offset %llu: %s", name,
+			 (unsigned long long)slot->offset, strerror(-res));
+	} else if (res == 0) {
+		if (files->ops->check_end(loop->run, task, slot->offset) == 0)
+			task->status = TASK_OK;
+	} else if (files->ops->check(loop->run, task, slot->offset, slot->buf, (size_t)res) == 0) {
+		slot->offset += (uint64_t)res;
+		task->bytes = slot->offset;
+		return submit_read(loop, slot_index);
+	}
+	file_release(loop, slot_index);
+	finish_task(loop, task);
+	return 0;
+}
+
+/* After the drain. A slot still holding a task had its READ not taken back (the drain failed):
+ * its buffer is left allocated, since the kernel may still write into it. */
+static void file_teardown(struct ring_loop *loop)
+{
+	struct file_ring *files = loop->file;
+
+	if (files == NULL)
+		return;
+	for (long i = 0; files->slots != NULL && i < files->slot_count; i++) {
+		if (files->slots[i].fd >= 0)
+			close(files->slots[i].fd);
+		if (files->slots[i].task == NULL)
+			free(files->slots[i].buf);
+	}
+	free(files->slots);
+	free(files->free_slots);
+	free(files);
+	loop->file = NULL;
+}
+
 /* ---- the loop ------------------------------------------------------------------------- */
 
 static int start_task(struct ring_loop *loop, struct task *task)
@@ -346,6 +506,7 @@ static int start_task(struct ring_loop *loop, struct task *task)
 	case WORKLOAD_SLEEP:
 		return start_sleep(loop, task);
 	case WORKLOAD_FILE:
+		return start_file(loop, task);
 	case WORKLOAD_HTTP:
 		break;
 	}
@@ -368,7 +529,7 @@ static int start_tasks(struct ring_loop *loop)
 	return arm_timer(loop);
 }
 
-static void on_completion(struct ring_loop *loop, const struct io_uring_cqe *cqe)
+static int on_completion(struct ring_loop *loop, const struct io_uring_cqe *cqe)
 {
 	uint64_t data = io_uring_cqe_get_data64(cqe);
 
@@ -384,32 +545,40 @@ static void on_completion(struct ring_loop *loop, const struct io_uring_cqe *cqe
 	case REQUEST_TIMER:
 		on_timer(loop, cqe->res);
 		break;
+	case REQUEST_READ:
+		return on_read(loop, request_id_of(data), cqe->res);
 	case REQUEST_CANCEL:
 		loop->cancel_refused = cqe->res == -EINVAL; /* IORING_ASYNC_CANCEL_ANY: Linux 5.19 */
 		break;
 	}
+	return 0;
 }
 
-/* Every completion waiting in the queue, handled in order. */
-static void reap(struct ring_loop *loop)
+/* Every completion waiting in the queue, handled in order. -1 when one could not be handled
+ * (the ring broke down); the rest stay queued for the drain. */
+static int reap(struct ring_loop *loop)
 {
 	struct io_uring_cqe *cqe;
 	unsigned head;
 	unsigned seen = 0;
+	int result = 0;
 
 	io_uring_for_each_cqe(&loop->ring, head, cqe) {
-		on_completion(loop, cqe);
 		seen++;
+		if (on_completion(loop, cqe) < 0) {
+			result = -1;
+			break;
+		}
 	}
 	io_uring_cq_advance(&loop->ring, seen);
+	return result;
 }
 
 /* Submit what the last round queued, wait for at least one completion, handle them all. */
 static int loop_iterate(struct ring_loop *loop)
 {
-	if (submit(loop, 1) < 0)
+	if (submit(loop, 1) < 0 || reap(loop) < 0)
 		return -1;
-	reap(loop);
 	run_sample_threads(loop->run, false);
 	return start_tasks(loop);
 }
@@ -422,6 +591,7 @@ static void cancel_in_flight(struct ring_loop *loop)
 	struct run *run = loop->run;
 	struct io_uring_sqe *sqe = io_uring_get_sqe(&loop->ring);
 
+	loop->draining = true;
 	if (sqe == NULL && submit(loop, 0) == 0)
 		sqe = io_uring_get_sqe(&loop->ring);
 	if (sqe != NULL) {
@@ -488,6 +658,8 @@ static int uring_run(struct run *run)
 		goto out_cancel_pending;
 	if (ring_setup(&loop) < 0)
 		goto out_sleep_teardown;
+	if (file_setup(&loop) < 0)
+		goto out_exit_ring;
 	if (arm_stop(&loop) < 0 || start_tasks(&loop) < 0)
 		goto out_cancel;
 	while (loop.done < run->params.tasks && !run_stopping()) {
@@ -497,6 +669,8 @@ static int uring_run(struct run *run)
 	result = 0;
 out_cancel:
 	cancel_in_flight(&loop);
+	file_teardown(&loop);
+out_exit_ring:
 	io_uring_queue_exit(&loop.ring);
 	free(loop.deadlines);
 out_sleep_teardown:
@@ -526,7 +700,7 @@ const struct strategy strategy_uring = {
 	.name = "uring",
 	.summary = "one thread, one io_uring: requests submitted, completions reaped",
 	.flags = STRATEGY_ONE_THREAD,
-	.workloads = WORKLOAD_BIT(WORKLOAD_SLEEP),
+	.workloads = WORKLOAD_BIT(WORKLOAD_SLEEP) | WORKLOAD_BIT(WORKLOAD_FILE),
 	.unavailable = uring_unavailable,
 	.run = uring_run,
 };

@@ -112,7 +112,8 @@ fi
 why=$(env -u IOSTRAT_URING_DISABLE "$IOSTRAT" --list | sed -n 's/^  uring *unavailable: //p')
 if [ -n "$why" ]; then
 	for what in "sleeps end on time in one thread (heap and per-task)" "--jobs bounds the tasks and the queue" \
-		"random delays are each kept" "Ctrl-C and SIGTERM end the wait at once" "a bad IOSTRAT_URING_SLEEP is refused"; do
+		"random delays are each kept" "Ctrl-C and SIGTERM end the wait at once" "a bad IOSTRAT_URING_SLEEP is refused" \
+		"files read and checked, warm and cold" "damaged files fail their own task" "Ctrl-C stops file reads"; do
 		skip "$what" "io_uring is unavailable here: $why"
 	done
 	echo "$tests_skipped skipped"
@@ -214,6 +215,97 @@ if [ "$rc" -eq 1 ] && grep -q 'IOSTRAT_URING_SLEEP=wheel: expected heap or per-t
 else
 	fail "a bad IOSTRAT_URING_SLEEP is named, no task runs, the result is written (exit 1)" "exit $rc" \
 		"$(cat "$test_tmp/badmode.err")"
+fi
+
+# ---- file: IORING_OP_READ, --jobs files in flight, read and checked by the one thread --------
+
+set_dir=$test_tmp/set
+n=6
+size_bytes=65536
+files=(-n "$n" --size 64K --block 4K --dir "$set_dir")
+"$IOSTRAT" blocking file -q "${files[@]}" >/dev/null 2>&1
+for cache in warm cold; do
+	json=$test_tmp/file-$cache.json
+	run_iostrat "file-$cache" uring file "${files[@]}" --cache "$cache" --json "$json"
+	check "file --cache $cache: every task reads and checks its whole file, exit 0" \
+		test "$rc" -eq 0 -a "$(json_get "$json" summary.tasks_ok)" = "$n" -a \
+		"$(json_get "$json" summary.bytes_total)" = $((n * size_bytes))
+	check "file --cache $cache: each task records the bytes it read" \
+		test "$(json_get "$json" 'tasks.*.bytes' | sort -u)" = "$size_bytes"
+	check "file --cache $cache: the loop's own thread handled every file (no worker pool)" \
+		every "$(json_get "$json" tasks.0.pid)" "$json" 'tasks.*.tid'
+	check "file --cache $cache: one READ per file in flight, all $n files at once (queue depth $n)" \
+		test "$(json_get "$json" summary.queue_depth_peak)" = "$n"
+done
+json=$test_tmp/file-jobs.json
+run_iostrat file-jobs uring file "${files[@]}" -j 2 --json "$json"
+check "file -j 2: two files in flight, two READs in the ring at most" \
+	test "$rc" -eq 0 -a "$(json_get "$json" summary.inflight_peak)" = 2 -a \
+	"$(json_get "$json" summary.queue_depth_peak)" = 2 -a "$(json_get "$json" summary.tasks_ok)" = "$n"
+json=$test_tmp/file-block.json
+run_iostrat file-block uring file -n 3 --size 64K --block 5000 --dir "$set_dir" --json "$json"
+check "file --block 5000: reads that end off a word boundary still check (3 files, exit 0)" \
+	test "$rc" -eq 0 -a "$(json_get "$json" summary.tasks_ok)" = 3
+
+# Damaged files: that task fails, naming the file and what is wrong; the others finish; exit 1.
+damaged_dir=$test_tmp/damaged
+damage() { # what-it-protects expected-error setup-commands...
+	local what=$1 expected=$2 json=$test_tmp/damage.json
+	shift 2
+	rm -rf "$damaged_dir"
+	"$IOSTRAT" blocking file -q -n "$n" --size 64K --dir "$damaged_dir" >/dev/null 2>&1
+	(cd "$damaged_dir" && eval "$*")
+	run_iostrat damage uring file -q -n "$n" --size 64K --block 4K --dir "$damaged_dir" --json "$json"
+	if [ "$rc" -eq 1 ] && [ "$(json_get "$json" summary.tasks_ok)" = $((n - 1)) ] &&
+		[ "$(json_get "$json" tasks.3.status)" = error ] &&
+		json_get "$json" tasks.3.error | grep -q -- "$expected"; then
+		pass "$what"
+	else
+		fail "$what" "exit $rc, ok $(json_get "$json" summary.tasks_ok)" "error: $(json_get "$json" tasks.3.error)"
+	fi
+}
+damage "a deleted file fails its task, naming it and why" "f0000003: open: No such file or directory" rm f0000003
+damage "a truncated file fails its task with the size found" \
+	"f0000003: 1000 bytes, expected $size_bytes (truncated)" truncate -s 1000 f0000003
+damage "a single altered byte is found at its offset" "f0000003: wrong content at offset 40000 (altered)" \
+	"printf 'Z' | dd of=f0000003 bs=1 seek=40003 conv=notrunc status=none"
+damage "a file swapped with another says whose content it holds" \
+	"f0000003: wrong content at offset 0 (it holds f0000000's)" "cp f0000000 f0000003"
+damage "a longer file fails its task" "f0000003: longer than $size_bytes bytes" "printf 'more' >>f0000003"
+damage "a folder where a file should be fails with the read's error" "f0000003: read at offset 0: Is a directory" \
+	"rm f0000003 && mkdir f0000003"
+
+# More files than the descriptor limit allows: --jobs is bounded, every file is read.
+(
+	ulimit -n 64
+	run_iostrat emfile uring file -n 100 --size 4K --dir "$test_tmp/many" -q --json "$test_tmp/emfile.json"
+	echo "$rc" >"$test_tmp/emfile.rc"
+)
+check "under ulimit -n 64: --jobs is bounded with a message, and all 100 files are read" \
+	test "$(cat "$test_tmp/emfile.rc")" = 0 -a "$(json_get "$test_tmp/emfile.json" summary.tasks_ok)" = 100 -a \
+	"$(grep -c 'descriptor limit (ulimit -n 64)' "$test_tmp/emfile.err")" = 1
+
+# Ctrl-C while files are read one byte per READ (millions of requests): the loop stops at
+# once, the READs in flight are taken back, every task is cancelled, the result is written.
+"$IOSTRAT" blocking file -q -n 4 --size 1M --dir "$test_tmp/big" >/dev/null 2>&1
+json=$test_tmp/file-stop.json
+"$IOSTRAT" uring file -q -n 4 --size 1M --block 1 --dir "$test_tmp/big" --cache warm --json "$json" \
+	>"$test_tmp/file-stop.out" 2>"$test_tmp/file-stop.err" &
+pid=$!
+test_cleanups+=("kill $pid 2>/dev/null")
+sleep 0.5
+start=$(date +%s%N)
+kill -INT "$pid"
+rc=0
+wait "$pid" || rc=$?
+took_ms=$((($(date +%s%N) - start) / 1000000))
+bytes=$(json_get "$json" summary.bytes_total)
+if [ "$rc" -eq 130 ] && [ "$took_ms" -lt 1000 ] && [ "$(json_get "$json" summary.tasks_cancelled)" = 4 ] &&
+	[ "$bytes" -gt 0 ] && [ "$bytes" -lt $((4 * 1048576)) ]; then
+	pass "Ctrl-C during file reads: exit 130 in ${took_ms} ms, 4 cancelled, $bytes bytes read so far recorded"
+else
+	fail "Ctrl-C during file reads: exit 130 at once, 4 cancelled, the bytes so far recorded" \
+		"exit $rc after ${took_ms} ms, bytes $bytes" "$(cat "$test_tmp/file-stop.err")"
 fi
 
 [ "$tests_skipped" -eq 0 ] || echo "$tests_skipped skipped"
