@@ -10,6 +10,7 @@
 #include <sys/timerfd.h>
 #include <unistd.h>
 
+#include "../bench/http.h"
 #include "../bench/minheap.h"
 #include "strategy.h"
 
@@ -361,41 +362,332 @@ static void file_teardown(struct loop *loop)
 
 /* ---- http: libcurl's multi-socket API on epoll and a timerfd ---------------------------- */
 
-static int http_setup(struct loop *loop)
+/* libcurl opens and closes the sockets; it tells us which to watch for what through
+ * CURLMOPT_SOCKETFUNCTION and when to call it back through CURLMOPT_TIMERFUNCTION (a timerfd
+ * here), and we report readiness with curl_multi_socket_action(). Finished transfers come out
+ * of curl_multi_info_read(). The model is curl's docs/examples/ephiperfifo.c. */
+
+/* A descriptor libcurl asked us to watch. Entries are kept by descriptor number until the end
+ * of the run: an event already taken from epoll_wait() for a socket that libcurl has closed
+ * since finds its entry still there, unwatched, and is dropped. */
+struct http_socket {
+	struct source source; /* first member: epoll hands back &source */
+	uint32_t events;      /* what epoll watches for, 0 when not registered */
+};
+
+/* One transfer in flight. Its easy handle is made once and reused by the slot's next tasks:
+ * the connections themselves live in the multi handle's cache and are kept alive there. */
+struct http_slot {
+	CURL *easy;         /* made on the slot's first transfer */
+	struct task *task;  /* the task in flight, NULL when the slot is free */
+	void *ctx;          /* the workload's state for the transfer (http_ops) */
+};
+
+struct http_loop {
+	CURLM *multi;                  /* libcurl's multi handle */
+	struct source timer;           /* timerfd armed for libcurl's next timeout */
+	struct http_socket **sockets;  /* by descriptor number, each made on first use */
+	size_t sockets_len;            /* entries in sockets */
+	struct http_slot *slots;       /* run_jobs() of them */
+	long *free_slots;              /* indices of free slots, a stack */
+	long free_count;               /* entries in free_slots */
+	struct loop *loop;             /* the loop, for libcurl's callbacks */
+	int callback_errno;            /* why a callback failed, or 0 */
+};
+
+static void http_teardown(struct loop *loop);
+
+/* The entry for descriptor fd, made (and the table grown) on first use. */
+static struct http_socket *http_socket_entry(struct http_loop *http, curl_socket_t fd)
 {
-	(void)loop;
+	size_t index = (size_t)fd;
+
+	if (index >= http->sockets_len) {
+		size_t len = http->sockets_len > 0 ? http->sockets_len * 2 : 64;
+		while (len <= index)
+			len *= 2;
+		struct http_socket **grown = realloc(http->sockets, len * sizeof(*grown));
+		if (grown == NULL)
+			return NULL;
+		memset(grown + http->sockets_len, 0, (len - http->sockets_len) * sizeof(*grown));
+		http->sockets = grown;
+		http->sockets_len = len;
+	}
+	if (http->sockets[index] == NULL) {
+		http->sockets[index] = calloc(1, sizeof(**http->sockets));
+		if (http->sockets[index] == NULL)
+			return NULL;
+		http->sockets[index]->source = (struct source){.kind = SOURCE_HTTP_SOCKET, .fd = fd};
+	}
+	return http->sockets[index];
+}
+
+/* CURLMOPT_SOCKETFUNCTION: watch fd for what libcurl waits for, or stop watching it. */
+static int http_on_curl_socket(CURL *easy, curl_socket_t fd, int what, void *userp,
+			       void *socketp)
+{
+	struct http_loop *http = userp;
+	struct http_socket *entry;
+	(void)easy;
+	(void)socketp;
+
+	if (what == CURL_POLL_REMOVE) {
+		if ((size_t)fd < http->sockets_len && http->sockets[fd] != NULL &&
+		    http->sockets[fd]->events != 0) {
+			epoll_ctl(http->loop->epoll_fd, EPOLL_CTL_DEL, fd, NULL);
+			http->sockets[fd]->events = 0;
+		}
+		return 0;
+	}
+	entry = http_socket_entry(http, fd);
+	if (entry == NULL) {
+		http->callback_errno = ENOMEM;
+		return -1;
+	}
+	struct epoll_event event = {
+		.events = ((what & CURL_POLL_IN) ? EPOLLIN : 0) | ((what & CURL_POLL_OUT) ? EPOLLOUT : 0),
+		.data.ptr = &entry->source,
+	};
+	int op = entry->events == 0 ? EPOLL_CTL_ADD : EPOLL_CTL_MOD;
+	int done = epoll_ctl(http->loop->epoll_fd, op, fd, &event);
+	if (done < 0 && errno == ENOENT) /* closed and reopened behind our back: add it anew */
+		done = epoll_ctl(http->loop->epoll_fd, EPOLL_CTL_ADD, fd, &event);
+	if (done < 0) {
+		http->callback_errno = errno;
+		return -1;
+	}
+	entry->events = event.events != 0 ? event.events : EPOLLERR; /* never 0 while registered */
 	return 0;
 }
 
+/* CURLMOPT_TIMERFUNCTION: libcurl wants to be called back in timeout_ms (-1: never). */
+static int http_on_curl_timer(CURLM *multi, long timeout_ms, void *userp)
+{
+	struct http_loop *http = userp;
+	struct itimerspec when = {0}; /* all zero disarms it */
+	(void)multi;
+
+	if (timeout_ms >= 0) {
+		when.it_value.tv_sec = timeout_ms / 1000;
+		when.it_value.tv_nsec = (timeout_ms % 1000) * 1000000L;
+		if (timeout_ms == 0)
+			when.it_value.tv_nsec = 1; /* at once, but from the loop, not from here */
+	}
+	if (timerfd_settime(http->timer.fd, 0, &when, NULL) < 0) {
+		http->callback_errno = errno;
+		return -1;
+	}
+	return 0;
+}
+
+/* A transfer is over: the workload checks it, the task is done, the slot is free again. */
+static void http_finish(struct loop *loop, struct http_slot *slot, CURLcode result)
+{
+	struct http_loop *http = loop->http;
+	struct task *task = slot->task;
+
+	loop->run->params.workload->http->easy_done(loop->run, task, slot->easy, result, slot->ctx);
+	slot->task = NULL;
+	slot->ctx = NULL;
+	http->free_slots[http->free_count++] = slot - http->slots;
+	finish_task(loop, task);
+}
+
+/* Every transfer libcurl has finished. */
+static void http_collect(struct loop *loop)
+{
+	struct http_loop *http = loop->http;
+	int queued;
+
+	for (;;) {
+		CURLMsg *message = curl_multi_info_read(http->multi, &queued);
+		if (message == NULL)
+			break;
+		if (message->msg != CURLMSG_DONE)
+			continue;
+		struct http_slot *slot = NULL;
+		CURLcode result = message->data.result; /* message is gone once the handle is */
+		curl_easy_getinfo(message->easy_handle, CURLINFO_PRIVATE, (char **)&slot);
+		curl_multi_remove_handle(http->multi, slot->easy);
+		http_finish(loop, slot, result);
+	}
+}
+
+static int http_fail(struct loop *loop, const char *what, CURLMcode rc)
+{
+	struct http_loop *http = loop->http;
+
+	if (http->callback_errno != 0) {
+		errno = http->callback_errno;
+		return loop_fail(loop, what);
+	}
+	loop->run->harness_error = EIO;
+	snprintf(loop->run->harness_message, sizeof(loop->run->harness_message), "epoll: %s: %s",
+		 what, curl_multi_strerror(rc));
+	return -1;
+}
+
+/* Tell libcurl what happened on fd (or that its timeout came, CURL_SOCKET_TIMEOUT). */
+static int http_act(struct loop *loop, curl_socket_t fd, int flags)
+{
+	struct http_loop *http = loop->http;
+	int running;
+	CURLMcode rc = curl_multi_socket_action(http->multi, fd, flags, &running);
+
+	if (rc != CURLM_OK)
+		return http_fail(loop, "curl_multi_socket_action", rc);
+	http_collect(loop);
+	return 0;
+}
+
+static int http_setup(struct loop *loop)
+{
+	struct http_loop *http;
+	long jobs = run_jobs(loop->run);
+
+	if (loop->run->params.workload->kind != WORKLOAD_HTTP)
+		return 0;
+	http = calloc(1, sizeof(*http));
+	if (http == NULL) {
+		errno = ENOMEM;
+		return loop_fail(loop, "http state");
+	}
+	loop->http = http;
+	http->loop = loop;
+	http->timer = (struct source){.kind = SOURCE_HTTP_TIMER, .fd = -1};
+	http->slots = calloc((size_t)jobs, sizeof(*http->slots));
+	http->free_slots = calloc((size_t)jobs, sizeof(*http->free_slots));
+	if (http->slots == NULL || http->free_slots == NULL) {
+		errno = ENOMEM;
+		loop_fail(loop, "http transfer slots");
+		goto out_teardown;
+	}
+	for (long i = 0; i < jobs; i++)
+		http->free_slots[http->free_count++] = jobs - 1 - i;
+	http->timer.fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	if (http->timer.fd < 0) {
+		loop_fail(loop, "timerfd_create for libcurl");
+		goto out_teardown;
+	}
+	if (watch(loop, &http->timer, EPOLLIN) < 0) {
+		loop_fail(loop, "epoll_ctl for libcurl's timer");
+		goto out_teardown;
+	}
+	http->multi = curl_multi_init();
+	if (http->multi == NULL) {
+		errno = ENOMEM;
+		loop_fail(loop, "curl_multi_init");
+		goto out_teardown;
+	}
+	curl_multi_setopt(http->multi, CURLMOPT_SOCKETFUNCTION, http_on_curl_socket);
+	curl_multi_setopt(http->multi, CURLMOPT_SOCKETDATA, http);
+	curl_multi_setopt(http->multi, CURLMOPT_TIMERFUNCTION, http_on_curl_timer);
+	curl_multi_setopt(http->multi, CURLMOPT_TIMERDATA, http);
+	return 0;
+out_teardown:
+	http_teardown(loop);
+	return -1;
+}
+
+/* Hand the task to libcurl in a free slot. A task that cannot even be set up fails here and
+ * the run goes on; only a broken multi handle stops the loop. */
 static int start_http(struct loop *loop, struct task *task)
 {
-	(void)task;
-	errno = ENOTSUP;
-	return loop_fail(loop, "the http workload");
+	struct http_loop *http = loop->http;
+	const struct http_ops *ops = loop->run->params.workload->http;
+	struct http_slot *slot = &http->slots[http->free_slots[--http->free_count]];
+
+	slot->task = task;
+	if (slot->easy == NULL)
+		slot->easy = curl_easy_init();
+	if (slot->easy == NULL) {
+		run_task_failed(loop->run, task, ENOMEM, "curl_easy_init");
+		goto out_free_slot;
+	}
+	if (ops->easy_setup(loop->run, task, slot->easy, &slot->ctx) < 0)
+		goto out_free_slot;
+	curl_easy_setopt(slot->easy, CURLOPT_PRIVATE, slot);
+	CURLMcode rc = curl_multi_add_handle(http->multi, slot->easy);
+	if (rc != CURLM_OK) {
+		http_finish(loop, slot, CURLE_FAILED_INIT);
+		snprintf(task->error, sizeof(task->error), "curl_multi_add_handle: %s",
+			 curl_multi_strerror(rc));
+		return 0;
+	}
+	return 0;
+out_free_slot:
+	slot->task = NULL;
+	http->free_slots[http->free_count++] = slot - http->slots;
+	finish_task(loop, task);
+	return 0;
 }
 
 static int on_http_socket(struct loop *loop, struct source *source, uint32_t events)
 {
-	(void)loop;
-	(void)source;
-	(void)events;
-	return 0;
+	struct http_socket *entry = (struct http_socket *)source;
+	int flags = 0;
+
+	if (entry->events == 0)
+		return 0; /* libcurl let go of it after epoll_wait() reported it */
+	if (events & EPOLLIN)
+		flags |= CURL_CSELECT_IN;
+	if (events & EPOLLOUT)
+		flags |= CURL_CSELECT_OUT;
+	if (events & (EPOLLERR | EPOLLHUP))
+		flags |= CURL_CSELECT_ERR;
+	return http_act(loop, source->fd, flags);
 }
 
 static int on_http_timer(struct loop *loop)
 {
-	(void)loop;
-	return 0;
+	struct http_loop *http = loop->http;
+	uint64_t expirations;
+
+	if (read(http->timer.fd, &expirations, sizeof(expirations)) < 0 && errno != EAGAIN)
+		return loop_fail(loop, "read libcurl's timerfd");
+	return http_act(loop, CURL_SOCKET_TIMEOUT, 0);
 }
 
+/* Ctrl-C, or the loop broke down: every transfer in flight ends where it stands. */
 static void http_cancel(struct loop *loop)
 {
-	(void)loop;
+	struct http_loop *http = loop->http;
+
+	if (http == NULL)
+		return;
+	for (long i = 0; i < run_jobs(loop->run); i++) {
+		struct http_slot *slot = &http->slots[i];
+		if (slot->task == NULL)
+			continue;
+		curl_multi_remove_handle(http->multi, slot->easy);
+		http_finish(loop, slot, CURLE_ABORTED_BY_CALLBACK);
+	}
 }
 
 static void http_teardown(struct loop *loop)
 {
-	(void)loop;
+	struct http_loop *http = loop->http;
+
+	if (http == NULL)
+		return;
+	for (long i = 0; http->slots != NULL && i < run_jobs(loop->run); i++) {
+		if (http->slots[i].easy == NULL)
+			continue;
+		if (http->multi != NULL)
+			curl_multi_remove_handle(http->multi, http->slots[i].easy);
+		curl_easy_cleanup(http->slots[i].easy);
+	}
+	if (http->multi != NULL)
+		curl_multi_cleanup(http->multi); /* closes the cached connections */
+	for (size_t fd = 0; fd < http->sockets_len; fd++)
+		free(http->sockets[fd]);
+	free(http->sockets);
+	if (http->timer.fd >= 0)
+		close(http->timer.fd);
+	free(http->free_slots);
+	free(http->slots);
+	free(http);
+	loop->http = NULL;
 }
 
 /* ---- the loop ------------------------------------------------------------------------- */
@@ -549,6 +841,7 @@ const struct strategy strategy_epoll = {
 	.name = "epoll",
 	.summary = "one thread, one event loop: non-blocking descriptors and epoll_wait()",
 	.flags = STRATEGY_ONE_THREAD,
-	.workloads = WORKLOAD_BIT(WORKLOAD_SLEEP) | WORKLOAD_BIT(WORKLOAD_FILE),
+	.workloads = WORKLOAD_BIT(WORKLOAD_SLEEP) | WORKLOAD_BIT(WORKLOAD_FILE) |
+		     WORKLOAD_BIT(WORKLOAD_HTTP),
 	.run = epoll_run,
 };
