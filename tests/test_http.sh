@@ -1,0 +1,212 @@
+#!/usr/bin/env bash
+# test_http.sh - the http workload end to end against the local nginx (scripts/httpd, started
+# here in a private run folder and stopped at the end): listings printed under every strategy,
+# keep-alive in blocking, one thread in epoll, the default target found from the server's run
+# folder, and every fault: refused, 404/500, not JSON, cut short, never answering, a name that
+# does not resolve, bad URLs and files, more requests in flight than descriptors allow.
+# sanitize: yes
+set -u
+cd "$(dirname "$0")/.."
+source tests/lib.sh
+
+strategies=(blocking processes threads epoll)
+
+if ! command -v nginx >/dev/null 2>&1; then
+	fail "nginx is installed (make deps)"
+	test_summary
+	exit
+fi
+export IOSTRAT_HTTPD_DIR=$test_tmp/httpd
+unset IOSTRAT_HTTP_URL
+if ! base=$(scripts/httpd start 2>"$test_tmp/httpd.err"); then
+	fail "the local server starts" "$(cat "$test_tmp/httpd.err")"
+	test_summary
+	exit
+fi
+test_cleanups+=("scripts/httpd stop >/dev/null")
+
+# run NAME ARGS...: iostrat ARGS with --json $test_tmp/NAME.json; stdout in NAME.out, stderr in
+# NAME.err, the exit status in $status. A run that hangs is stopped after 60 s.
+run() {
+	local name=$1
+	shift
+	timeout 60 "$IOSTRAT" "$@" --json "$test_tmp/$name.json" >"$test_tmp/$name.out" \
+		2>"$test_tmp/$name.err"
+	status=$?
+}
+
+# not COMMAND...: succeeds when the command fails
+not() {
+	! "$@"
+}
+
+# The tutorial's block for one listing: "/r/NAME:", then "\t<score>: <title>" and
+# "\t\t(<link>)" for each of the 5 posts.
+has_listing() {
+	local file=$1 name=$2
+	awk -v header="/r/$name:" '
+		$0 == header { inside = 1; posts = 0; next }
+		inside && /^\t[0-9]+: ./ { getline link; if (link ~ /^\t\t\(.+\)$/) posts++; next }
+		inside { inside = 0; if (posts == 5) found = 1 }
+		END { if (inside && posts == 5) found = 1; exit !found }
+	' "$file"
+}
+
+# ---- every strategy fetches and prints the listings ----------------------------------------
+for strategy in "${strategies[@]}"; do
+	run "$strategy" "$strategy" http -n 8
+	check "$strategy: 8 listings fetched, exit 0" [ "$status" -eq 0 ]
+	check "$strategy: every task ok in the result" \
+		[ "$(json_get "$test_tmp/$strategy.json" summary.tasks_ok)" = 8 ]
+	check "$strategy: /r/python printed as the tutorial prints it" \
+		has_listing "$test_tmp/$strategy.out" python
+	check "$strategy: /r/rust printed too (the default target cycles the subreddits)" \
+		has_listing "$test_tmp/$strategy.out" rust
+	check "$strategy: every task's status is 200" \
+		[ "$(json_get "$test_tmp/$strategy.json" 'tasks.*.http_status' | sort -u)" = 200 ]
+	check "$strategy: bytes received are counted" \
+		[ "$(json_get "$test_tmp/$strategy.json" summary.bytes_total)" -gt 8000 ]
+	check "$strategy: requests per second are reported" \
+		awk -v r="$(json_get "$test_tmp/$strategy.json" summary.requests_per_s)" 'BEGIN { exit !(r > 0) }'
+	check "$strategy: the summary names the connections opened" \
+		grep -q 'connections\? opened' "$test_tmp/$strategy.out"
+done
+
+check "blocking: one easy handle reused, so 8 requests over 1 kept-alive connection" \
+	[ "$(json_get "$test_tmp/blocking.json" summary.connections)" = 1 ]
+check "processes: a handle per child, so a connection per task" \
+	[ "$(json_get "$test_tmp/processes.json" summary.connections)" = 8 ]
+check "epoll: the numeric address keeps the loop to one thread" \
+	[ "$(json_get "$test_tmp/epoll.json" summary.threads_peak)" = 1 ]
+check "epoll: one process" [ "$(json_get "$test_tmp/epoll.json" summary.processes)" = 1 ]
+
+run epoll-reuse epoll http -n 12 -j 3
+check "epoll: connections are kept alive in the multi handle (at most -j of them)" \
+	[ "$(json_get "$test_tmp/epoll-reuse.json" summary.connections)" -le 3 ]
+check "epoll: -j bounds the requests in flight" \
+	[ "$(json_get "$test_tmp/epoll-reuse.json" summary.inflight_peak)" = 3 ]
+
+run quiet epoll http -n 4 -q
+check "-q prints no listing" not grep -q '^/r/' "$test_tmp/quiet.out"
+
+# ---- the server's delay: latency the strategies overlap -----------------------------------
+for strategy in epoll threads; do
+	run "delay-$strategy" "$strategy" http -n 20 --delay 300ms -q
+	check "$strategy --delay 300ms: all ok" [ "$status" -eq 0 ]
+	check "$strategy --delay 300ms: the ideal time is the server's hold" \
+		awk -v i="$(json_get "$test_tmp/delay-$strategy.json" summary.ideal_s)" 'BEGIN { exit !(i > 0.2999 && i < 0.3001) }'
+	check "$strategy --delay 300ms: each response really was held" \
+		awk -v p="$(json_get "$test_tmp/delay-$strategy.json" summary.latency_s.p50)" 'BEGIN { exit !(p >= 0.3) }'
+	check "$strategy --delay 300ms: 20 held responses overlap (wall under 20 x 0.3 s / 2)" \
+		awk -v w="$(json_get "$test_tmp/delay-$strategy.json" summary.wall_s)" 'BEGIN { exit !(w < 3) }'
+done
+run delay-url epoll http -n 1 --delay 300ms
+check "--delay puts delay=0.300 in the local server's URL" grep -q 'GET .*delay=0\.300' "$test_tmp/delay-url.out"
+
+# ---- --url and --urls ------------------------------------------------------------------
+run small epoll http -n 3 --url "$base/small.json"
+check "--url fetches that URL N times, exit 0" [ "$(json_get "$test_tmp/small.json" summary.tasks_ok)" = 3 ] && [ "$status" -eq 0 ]
+check "--url: a listing outside /r/NAME/ is named after its posts' subreddit" \
+	[ "$(grep -c '^/r/[a-z_]*:$' "$test_tmp/small.out")" = 3 ]
+check "--url: params.url in the result" [ "$(json_get "$test_tmp/small.json" params.url)" = "$base/small.json" ]
+
+run large blocking http -n 1 --url "$base/large.json"
+check "a 4 MiB body is received whole and parsed" [ "$status" -eq 0 ]
+check "a 4 MiB body: its bytes are counted" [ "$(json_get "$test_tmp/large.json" tasks.0.bytes)" -ge 4194304 ]
+
+printf '# task i fetches line i mod 2\n\n%s\n%s\n' "$base/small.json" "$base/status/404" >"$test_tmp/urls.txt"
+run urls epoll http -n 4 --urls "$test_tmp/urls.txt"
+check "--urls: a failed line gives exit 1" [ "$status" -eq 1 ]
+check "--urls: task i fetches line i mod count (0 and 2 ok, 1 and 3 got 404)" \
+	[ "$(json_get "$test_tmp/urls.json" 'tasks.*.http_status' | tr '\n' ' ')" = "200 404 200 404 " ]
+
+# ---- faults: each task records why; the run finishes; exit 1 --------------------------------
+# fault NAME URL EXPECTED-ERROR-PATTERN [iostrat options]
+fault() {
+	local name=$1 url=$2 pattern=$3 strategy error
+	shift 3
+	for strategy in "${strategies[@]}"; do
+		run "fault-$name-$strategy" "$strategy" http -n 2 --url "$url" -q "$@"
+		error=$(json_get "$test_tmp/fault-$name-$strategy.json" tasks.1.error)
+		if [ "$status" -eq 1 ] && [[ $error =~ $pattern ]] &&
+			[ "$(json_get "$test_tmp/fault-$name-$strategy.json" summary.tasks_failed)" = 2 ]; then
+			pass "$strategy, $name: both tasks fail with '$error', exit 1"
+		else
+			fail "$strategy, $name: both tasks fail with /$pattern/, exit 1" \
+				"exit $status, error: $error" "$(cat "$test_tmp/fault-$name-$strategy.err")"
+		fi
+	done
+}
+fault "connection refused" "http://127.0.0.1:1/" "Connection refused|Couldn't connect"
+fault "404" "$base/status/404" "^HTTP status 404, not 200$"
+fault "500" "$base/status/500" "^HTTP status 500, not 200$"
+fault "not JSON" "$base/garbage" "^not JSON: "
+fault "truncated JSON" "$base/truncated.json" "^not JSON: "
+fault "body cut short" "$base/cut.json" "transfer closed|[Pp]artial"
+fault "never answers" "$base/small.json?delay=60" "[Tt]imed out" --timeout 1s
+fault "unresolvable host" "http://iostrat-test.invalid/" "resolve host"
+
+run status-record epoll http -n 1 --url "$base/status/503"
+check "a failed task records its HTTP status" [ "$(json_get "$test_tmp/status-record.json" tasks.0.http_status)" = 503 ]
+
+# More requests in flight than descriptors allow: the failures say why, nothing hangs.
+for strategy in epoll threads; do
+	(
+		ulimit -n 64
+		run "fd-$strategy" "$strategy" http -n 150 --url "$base/small.json?delay=0.3" -q
+		exit "$status"
+	)
+	status=$?
+	errors=$(json_get "$test_tmp/fd-$strategy.json" 'tasks.*.error' | grep -v '^null$' | sort -u)
+	check "$strategy, 150 in flight under ulimit -n 64: the run ends, exit 1" [ "$status" -eq 1 ]
+	check "$strategy, 150 in flight under ulimit -n 64: failures say 'Too many open files'" \
+		[ "$(echo "$errors" | grep -c 'Too many open files')" -ge 1 ]
+	check "$strategy, 150 in flight under ulimit -n 64: some still succeed" \
+		[ "$(json_get "$test_tmp/fd-$strategy.json" summary.tasks_ok)" -gt 0 ]
+done
+
+# Ctrl-C while responses are held: cancelled, the result is written.
+timeout 60 "$IOSTRAT" epoll http -n 4 --url "$base/small.json?delay=30" -q \
+	--json "$test_tmp/int.json" >/dev/null 2>&1 &
+pid=$!
+sleep 0.5
+kill -INT "$pid"
+wait "$pid"
+status=$?
+check "epoll, SIGINT while responses are held: exit 130" [ "$status" -eq 130 ]
+check "epoll, SIGINT: every held task is cancelled in the result" \
+	[ "$(json_get "$test_tmp/int.json" summary.tasks_cancelled)" = 4 ]
+
+# ---- arguments: exit 2 before anything runs ----------------------------------------------
+# bad NAME PATTERN ARGS...: exit 2, PATTERN on stderr, no task line printed
+bad() {
+	local name=$1 pattern=$2
+	shift 2
+	timeout 20 "$IOSTRAT" epoll http "$@" >"$test_tmp/bad.out" 2>"$test_tmp/bad.err"
+	status=$?
+	if [ "$status" -eq 2 ] && grep -q -- "$pattern" "$test_tmp/bad.err" && ! [ -s "$test_tmp/bad.out" ]; then
+		pass "$name: exit 2 before anything runs"
+	else
+		fail "$name: exit 2 with /$pattern/ before anything runs" "exit $status" \
+			"$(cat "$test_tmp/bad.err")"
+	fi
+}
+bad "a malformed URL" "is not a URL" --url "not a url"
+bad "a URL that is not http(s)" "only http and https" --url "ftp://127.0.0.1/x"
+bad "a URL without a host" "is not a URL" --url "http://"
+bad "an unreadable --urls file" "No such file" --urls "$test_tmp/missing.txt"
+: >"$test_tmp/empty.txt"
+bad "an empty --urls file" "no URL in the file" --urls "$test_tmp/empty.txt"
+printf '%s\nnot a url\n' "$base/small.json" >"$test_tmp/badline.txt"
+bad "a bad line in --urls" "line 2" --urls "$test_tmp/badline.txt"
+bad "--url and --urls together" "give one" --url "$base/small.json" --urls "$test_tmp/urls.txt"
+bad "a delay finer than the server's millisecond" "to the millisecond" --delay 100us
+bad "a delay the server cannot hold" "999.999" --delay 1000
+IOSTRAT_HTTPD_DIR=$test_tmp/no-server bad "no server running and no --url" "scripts/httpd start"
+
+# ---- the default target -----------------------------------------------------------------
+IOSTRAT_HTTPD_DIR=$test_tmp/no-server IOSTRAT_HTTP_URL=$base run env-url epoll http -n 1
+check "IOSTRAT_HTTP_URL names the server without a run folder" [ "$status" -eq 0 ]
+check "the base URL used is in the result" [ "$(json_get "$test_tmp/env-url.json" params.server_url)" = "$base" ]
+
+test_summary
