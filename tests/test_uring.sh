@@ -113,7 +113,8 @@ why=$(env -u IOSTRAT_URING_DISABLE "$IOSTRAT" --list | sed -n 's/^  uring *unava
 if [ -n "$why" ]; then
 	for what in "sleeps end on time in one thread (heap and per-task)" "--jobs bounds the tasks and the queue" \
 		"random delays are each kept" "Ctrl-C and SIGTERM end the wait at once" "a bad IOSTRAT_URING_SLEEP is refused" \
-		"files read and checked, warm and cold" "damaged files fail their own task" "Ctrl-C stops file reads"; do
+		"files read and checked, warm and cold" "damaged files fail their own task" "Ctrl-C stops file reads" \
+		"http fetched through POLL_ADD and TIMEOUT requests, faults, Ctrl-C"; do
 		skip "$what" "io_uring is unavailable here: $why"
 	done
 	echo "$tests_skipped skipped"
@@ -306,6 +307,107 @@ if [ "$rc" -eq 130 ] && [ "$took_ms" -lt 1000 ] && [ "$(json_get "$json" summary
 else
 	fail "Ctrl-C during file reads: exit 130 at once, 4 cancelled, the bytes so far recorded" \
 		"exit $rc after ${took_ms} ms, bytes $bytes" "$(cat "$test_tmp/file-stop.err")"
+fi
+
+# ---- http: libcurl's multi-socket API on POLL_ADD and TIMEOUT requests ------------------------
+
+export IOSTRAT_HTTPD_DIR=$test_tmp/httpd
+unset IOSTRAT_HTTP_URL
+if ! command -v nginx >/dev/null 2>&1; then
+	skip "http fetched through POLL_ADD and TIMEOUT requests, faults, Ctrl-C" "nginx is not installed (make deps)"
+elif ! base=$(scripts/httpd start 2>"$test_tmp/httpd.err"); then
+	fail "the local server starts" "$(cat "$test_tmp/httpd.err")"
+else
+	test_cleanups+=("scripts/httpd stop >/dev/null")
+
+	json=$test_tmp/http.json
+	run_iostrat http uring http -n 8 --json "$json"
+	check "http: 8 listings fetched, every status 200, exit 0" \
+		test "$rc" -eq 0 -a "$(json_get "$json" summary.tasks_ok)" = 8 -a \
+		"$(json_get "$json" 'tasks.*.http_status' | sort -u)" = 200
+	check "http: the listings are printed as they arrive" grep -q '^/r/python:$' "$test_tmp/http.out"
+	check "http: one thread waits for every socket (threads_peak 1, every task in the main thread)" \
+		test "$(json_get "$json" summary.threads_peak)" = 1 -a \
+		"$(json_get "$json" 'tasks.*.tid' | sort -u)" = "$(json_get "$json" tasks.0.pid)"
+
+	json=$test_tmp/http-held.json
+	run_iostrat http-held uring http -n 200 --delay 300ms -q --json "$json"
+	wall=$(json_get "$json" summary.wall_s)
+	if [ "$rc" -eq 0 ] && at_least "$wall" 0.3 && at_most "$wall" 1.5; then
+		pass "http: 200 responses held 300 ms each overlap (wall $wall s)"
+	else
+		fail "http: 200 responses held 300 ms each overlap" "exit $rc, wall $wall s" "$(cat "$test_tmp/http-held.err")"
+	fi
+	check "http: a POLL_ADD per socket waiting, so the ring held at least 200 requests at once" \
+		test "$(json_get "$json" summary.queue_depth_peak)" -ge 200
+
+	json=$test_tmp/http-jobs.json
+	run_iostrat http-jobs uring http -n 12 -j 3 --delay 100ms -q --json "$json"
+	wall=$(json_get "$json" summary.wall_s)
+	if [ "$rc" -eq 0 ] && [ "$(json_get "$json" summary.inflight_peak)" = 3 ] && at_least "$wall" 0.4 &&
+		[ "$(json_get "$json" summary.connections)" -le 3 ]; then
+		pass "http -j 3: 3 requests in flight, 4 rounds of 100 ms ($wall s), connections kept alive (at most 3)"
+	else
+		fail "http -j 3: 3 requests in flight, 4 rounds, connections kept alive" "exit $rc, wall $wall s" \
+			"inflight_peak $(json_get "$json" summary.inflight_peak), connections $(json_get "$json" summary.connections)"
+	fi
+
+	# Faults: each task records why, the run finishes, exit 1.
+	http_fault() { # what url pattern [options]
+		local what=$1 url=$2 pattern=$3 json=$test_tmp/http-fault.json error
+		shift 3
+		run_iostrat http-fault uring http -n 2 --url "$url" -q --json "$json" "$@"
+		error=$(json_get "$json" tasks.1.error)
+		if [ "$rc" -eq 1 ] && [[ $error =~ $pattern ]] && [ "$(json_get "$json" summary.tasks_failed)" = 2 ]; then
+			pass "http, $what: both tasks fail with '$error', exit 1"
+		else
+			fail "http, $what: both tasks fail with /$pattern/, exit 1" "exit $rc, error: $error" \
+				"$(cat "$test_tmp/http-fault.err")"
+		fi
+	}
+	http_fault "server down (connection refused)" "http://127.0.0.1:1/" "Connection refused|Couldn't connect"
+	http_fault "404" "$base/status/404" "^HTTP status 404, not 200$"
+	http_fault "500" "$base/status/500" "^HTTP status 500, not 200$"
+	http_fault "not JSON" "$base/garbage" "^not JSON: "
+	http_fault "body cut short" "$base/cut.json" "transfer closed|[Pp]artial"
+	http_fault "never answers (libcurl's timeout comes through the ring's TIMEOUT)" \
+		"$base/small.json?delay=60" "[Tt]imed out" --timeout 500ms
+
+	json=$test_tmp/http-large.json
+	run_iostrat http-large uring http -n 2 --url "$base/large.json" -q --json "$json"
+	check "http: a 4 MiB body arrives whole over many POLLIN completions" \
+		test "$rc" -eq 0 -a "$(json_get "$json" tasks.1.bytes)" -ge 4194304
+
+	# More requests in flight than descriptors allow: the failures say why, nothing hangs.
+	(
+		ulimit -n 64
+		run_iostrat http-fd uring http -n 150 --url "$base/small.json?delay=0.3" -q --json "$test_tmp/http-fd.json"
+		echo "$rc" >"$test_tmp/http-fd.rc"
+	)
+	check "http, 150 in flight under ulimit -n 64: the run ends (exit 1), failures say 'Too many open files', some succeed" \
+		test "$(cat "$test_tmp/http-fd.rc")" = 1 -a \
+		"$(json_get "$test_tmp/http-fd.json" 'tasks.*.error' | grep -c 'Too many open files')" -ge 1 -a \
+		"$(json_get "$test_tmp/http-fd.json" summary.tasks_ok)" -gt 0
+
+	# Ctrl-C while responses are held: the stop poll ends the wait at once, the POLL_ADDs are
+	# taken back, every transfer is cancelled, the result is written.
+	json=$test_tmp/http-stop.json
+	"$IOSTRAT" uring http -n 20 --url "$base/small.json?delay=30" -q --json "$json" \
+		>"$test_tmp/http-stop.out" 2>"$test_tmp/http-stop.err" &
+	pid=$!
+	test_cleanups+=("kill $pid 2>/dev/null")
+	sleep 0.5
+	start=$(date +%s%N)
+	kill -INT "$pid"
+	rc=0
+	wait "$pid" || rc=$?
+	took_ms=$((($(date +%s%N) - start) / 1000000))
+	if [ "$rc" -eq 130 ] && [ "$took_ms" -lt 1000 ] && [ "$(json_get "$json" summary.tasks_cancelled)" = 20 ]; then
+		pass "http, SIGINT while 20 responses are held: exit 130 in ${took_ms} ms, 20 cancelled"
+	else
+		fail "http, SIGINT while 20 responses are held: exit 130 at once, 20 cancelled" \
+			"exit $rc after ${took_ms} ms" "$(cat "$test_tmp/http-stop.err")"
+	fi
 fi
 
 [ "$tests_skipped" -eq 0 ] || echo "$tests_skipped skipped"
