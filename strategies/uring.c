@@ -27,15 +27,15 @@
 /* What a request is about: the top byte of its user_data. Below it, 24 bits of generation (http:
  * which watch of a socket a poll belongs to) and 32 bits of id (a task, a file slot, a socket). */
 enum request_kind {
-	REQUEST_STOP = 1,   /* POLL_ADD on run_stop_fd: Ctrl-C or SIGTERM */
-	REQUEST_SLEEP,	    /* TIMEOUT: one task's sleep (per-task) */
-	REQUEST_TIMER,	    /* TIMEOUT: the earliest deadline of the heap (heap) */
-	REQUEST_READ,	    /* READ: the next block of a file; the id is the file slot */
-	REQUEST_POLL,	    /* POLL_ADD: a socket libcurl asked us to watch; the id is the socket */
-	REQUEST_UNPOLL,	    /* POLL_REMOVE: libcurl no longer wants that watch */
-	REQUEST_CURL_TIMER, /* TIMEOUT: libcurl's timeout */
-	REQUEST_CURL_UPDATE, /* TIMEOUT_UPDATE: libcurl moved its timeout */
-	REQUEST_CANCEL,	     /* ASYNC_CANCEL of everything in flight, when the run stops */
+	REQUEST_STOP = 1, /* POLL_ADD on run_stop_fd: Ctrl-C or SIGTERM */
+	REQUEST_SLEEP,	  /* TIMEOUT: one task's sleep (per-task) */
+	REQUEST_TIMER,	  /* TIMEOUT: the earliest deadline of the heap (heap) */
+	REQUEST_READ,	  /* READ: the next block of a file; the id is the file slot */
+	REQUEST_POLL,	  /* POLL_ADD: a socket libcurl asked us to watch; the id is the socket */
+	REQUEST_UNPOLL,	  /* POLL_REMOVE: libcurl no longer wants that watch */
+	REQUEST_CTIMER,	  /* TIMEOUT: libcurl's timeout */
+	REQUEST_CUPDATE,  /* TIMEOUT_UPDATE: libcurl moved its timeout */
+	REQUEST_CANCEL,	  /* ASYNC_CANCEL of everything in flight, when the run stops */
 };
 
 /* How sleeps wait: the mode the result document records. */
@@ -49,11 +49,12 @@ static const char *const sleep_mode_names[] = {
     [SLEEP_PER_TASK] = "per-task",
 };
 
+/* The loop's state. deadlines has one slot per SQE: what a TIMEOUT points at until it is
+ * submitted (the kernel copies the timespec then). */
 struct ring_loop {
 	struct run *run;		     /* the run being carried out */
 	struct io_uring ring;		     /* submission and completion queues */
-	struct __kernel_timespec *deadlines; /* one per SQE slot: what a TIMEOUT points at until
-						submitted (the kernel copies it then) */
+	struct __kernel_timespec *deadlines; /* by SQE index, see above */
 	long in_kernel;			     /* requests submitted, completion not yet seen */
 	bool stop_armed;		     /* the POLL_ADD on run_stop_fd is in flight */
 	bool cancel_refused;		     /* the kernel cannot cancel everything at once */
@@ -62,9 +63,9 @@ struct ring_loop {
 	struct minheap sleepers;	     /* heap: (deadline on CLOCK_MONOTONIC, task id) */
 	int64_t timer_armed_ns;		     /* heap: the deadline the TIMEOUT waits for, 0: none */
 	void *file;			     /* file: the slots reads go through (file_ring) */
-	void *http;	/* http: libcurl's multi handle and watches (http_ring) */
-	long next_task; /* the next task to start */
-	long done;	/* tasks finished */
+	void *http;			     /* http: libcurl's multi handle, watches (http_ring) */
+	long next_task;			     /* the next task to start */
+	long done;			     /* tasks finished */
 };
 
 static uint64_t request_data(enum request_kind kind, uint32_t generation, long id)
@@ -652,11 +653,11 @@ static int http_sync_timer(struct ring_loop *loop)
 	struct __kernel_timespec *deadline = deadline_for(loop, sqe, http->timer_due_ns);
 	if (http->timer_armed_ns < 0) {
 		io_uring_prep_timeout(sqe, deadline, 0, IORING_TIMEOUT_ABS);
-		io_uring_sqe_set_data64(sqe, request_data(REQUEST_CURL_TIMER, 0, 0));
+		io_uring_sqe_set_data64(sqe, request_data(REQUEST_CTIMER, 0, 0));
 	} else {
-		io_uring_prep_timeout_update(sqe, deadline, request_data(REQUEST_CURL_TIMER, 0, 0),
+		io_uring_prep_timeout_update(sqe, deadline, request_data(REQUEST_CTIMER, 0, 0),
 					     IORING_TIMEOUT_ABS);
-		io_uring_sqe_set_data64(sqe, request_data(REQUEST_CURL_UPDATE, 0, 0));
+		io_uring_sqe_set_data64(sqe, request_data(REQUEST_CUPDATE, 0, 0));
 	}
 	http->timer_armed_ns = http->timer_due_ns;
 	return 0;
@@ -922,10 +923,10 @@ static int on_completion(struct ring_loop *loop, const struct io_uring_cqe *cqe)
 		return on_read(loop, request_id_of(data), cqe->res);
 	case REQUEST_POLL:
 		return on_poll(loop, data, cqe->res);
-	case REQUEST_CURL_TIMER:
+	case REQUEST_CTIMER:
 		return on_curl_timer(loop, cqe->res);
 	case REQUEST_UNPOLL:
-	case REQUEST_CURL_UPDATE:
+	case REQUEST_CUPDATE:
 		break; /* -ENOENT: what they were to take back or move had completed already */
 	case REQUEST_CANCEL:
 		loop->cancel_refused =
