@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "heap.h"
 #include "log.h"
 #include "summary.h"
 #include "workload.h"
@@ -113,6 +114,7 @@ int main(int argc, char **argv)
 	const char *why;
 	int err;
 
+	run.heap_at_main_bytes = heap_current_bytes();
 	switch (cli_parse(argc, argv, &run.params)) {
 	case CLI_DONE:
 		run_free(&run);

@@ -74,6 +74,7 @@ struct run {
 	int64_t start_ns;             /* CLOCK_MONOTONIC at the start of timing */
 	int64_t end_ns;               /* CLOCK_MONOTONIC when the last task was done */
 	pid_t parent_pid;             /* the process that runs the strategy */
+	uint64_t heap_at_main_bytes;  /* heap in use when main() began: the libraries' constructors */
 	void *workload_state;         /* the workload's own state (file set, URL list, ...) */
 	/* what the strategy saw, filled in as it goes */
 	long inflight;                /* tasks in flight now (in the parent's view) */

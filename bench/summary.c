@@ -45,6 +45,39 @@ double summary_percentile(const double *sorted, long count, double q)
 	return sorted[rank - 1];
 }
 
+static int compare_event(const void *a, const void *b)
+{
+	const int64_t *x = a, *y = b; /* {time, +1 start / -1 end} */
+	if (x[0] != y[0])
+		return (x[0] > y[0]) - (x[0] < y[0]);
+	return (x[1] > y[1]) - (x[1] < y[1]); /* ends first */
+}
+
+long summary_max_overlap(const int64_t *starts_ns, const int64_t *ends_ns, long count)
+{
+	int64_t(*events)[2] = malloc((size_t)count * 2 * sizeof(*events));
+	long n = 0, now = 0, peak = 0;
+
+	if (events == NULL)
+		return -1;
+	for (long i = 0; i < count; i++) {
+		if (starts_ns[i] < 0 || ends_ns[i] < 0)
+			continue;
+		events[n][0] = starts_ns[i];
+		events[n++][1] = 1;
+		events[n][0] = ends_ns[i];
+		events[n++][1] = -1;
+	}
+	qsort(events, (size_t)n, sizeof(*events), compare_event);
+	for (long i = 0; i < n; i++) {
+		now += events[i][1];
+		if (now > peak)
+			peak = now;
+	}
+	free(events);
+	return peak;
+}
+
 double summary_ideal_s(const int64_t *durations_ns, long count, long jobs)
 {
 	struct minheap free_at; /* when each slot comes free */
@@ -96,6 +129,8 @@ void summary_compute(const struct run *run, const struct summary_start *start,
 
 	double *durations = malloc((size_t)tasks * sizeof(*durations));
 	int64_t *ideal = malloc((size_t)tasks * sizeof(*ideal));
+	int64_t *starts = malloc((size_t)tasks * sizeof(*starts));
+	int64_t *ends = malloc((size_t)tasks * sizeof(*ends));
 	for (long i = 0; i < tasks; i++) {
 		const struct task *task = &run->tasks[i];
 		if (task->status == TASK_OK)
@@ -108,7 +143,15 @@ void summary_compute(const struct run *run, const struct summary_start *start,
 			durations[out->latency_count++] = (double)(task->end_ns - task->start_ns) / 1e9;
 		if (ideal != NULL)
 			ideal[i] = task->delay_ns;
+		if (starts != NULL && ends != NULL) {
+			starts[i] = task->start_ns;
+			ends[i] = task->end_ns;
+		}
 	}
+	/* what was achieved, from the records: a strategy's own count of tasks "in flight"
+	 * includes the finished ones it has not yet reaped or joined */
+	out->inflight_peak = starts != NULL && ends != NULL ? summary_max_overlap(starts, ends, tasks)
+							  : run->inflight_peak;
 	if (durations != NULL) {
 		qsort(durations, (size_t)out->latency_count, sizeof(*durations), compare_double);
 		out->latency_p50_s = summary_percentile(durations, out->latency_count, 50);
@@ -121,6 +164,8 @@ void summary_compute(const struct run *run, const struct summary_start *start,
 		out->ideal_s = summary_ideal_s(ideal, tasks, run_jobs(run));
 	free(durations);
 	free(ideal);
+	free(starts);
+	free(ends);
 }
 
 static void print_bytes(FILE *out, const char *label, uint64_t bytes)
@@ -149,7 +194,8 @@ void summary_print(const struct run *run, const struct summary *s, FILE *out)
 		s->user_s, s->sys_s, s->ctx_voluntary, s->ctx_involuntary);
 	if (heap_measured()) {
 		print_bytes(out, "  heap peak", s->heap_peak_bytes);
-		print_bytes(out, " (at the end", s->heap_end_bytes);
+		print_bytes(out, " (at main()", run->heap_at_main_bytes);
+		print_bytes(out, ", at the end", s->heap_end_bytes);
 		fprintf(out, ");");
 	} else {
 		fprintf(out, "  heap not measured in this build (sanitizer);");
@@ -157,7 +203,7 @@ void summary_print(const struct run *run, const struct summary *s, FILE *out)
 	print_bytes(out, " peak RSS", s->rss_peak_total_bytes);
 	fprintf(out, " over %ld process%s\n", run->processes, run->processes == 1 ? "" : "es");
 	fprintf(out, "  threads peak %ld in one process; tasks in flight peak %ld", run->threads_peak,
-		run->inflight_peak);
+		s->inflight_peak);
 	if (run->stack_reserved_bytes > 0)
 		print_bytes(out, "; thread stacks reserve", run->stack_reserved_bytes);
 	if (run->queue_depth_peak > 0)
@@ -279,6 +325,8 @@ json_t *summary_document(const struct run *run, const struct summary *s)
 			    heap_measured() ? json_integer((json_int_t)s->heap_peak_bytes) : json_null());
 	json_object_set_new(summary, "heap_end_bytes",
 			    heap_measured() ? json_integer((json_int_t)s->heap_end_bytes) : json_null());
+	json_object_set_new(summary, "heap_at_main_bytes",
+			    heap_measured() ? json_integer((json_int_t)run->heap_at_main_bytes) : json_null());
 	json_object_set_new(summary, "rss_peak_parent_bytes",
 			    json_integer((json_int_t)s->rss_peak_parent_bytes));
 	json_object_set_new(summary, "rss_peak_total_bytes",
@@ -288,7 +336,7 @@ json_t *summary_document(const struct run *run, const struct summary *s)
 	json_object_set_new(summary, "processes", json_integer(run->processes));
 	json_object_set_new(summary, "threads_peak", json_integer(run->threads_peak));
 	json_object_set_new(summary, "threads_end", json_integer(run->threads_end));
-	json_object_set_new(summary, "inflight_peak", json_integer(run->inflight_peak));
+	json_object_set_new(summary, "inflight_peak", json_integer(s->inflight_peak));
 	if (run->queue_depth_peak > 0)
 		json_object_set_new(summary, "queue_depth_peak", json_integer(run->queue_depth_peak));
 	json_object_set_new(summary, "tasks_ok", json_integer(s->tasks_ok));

@@ -22,6 +22,7 @@ struct summary {
 	long tasks_ok, tasks_failed, tasks_cancelled;
 	double latency_p50_s, latency_p90_s, latency_p99_s, latency_max_s; /* task durations */
 	long latency_count;         /* tasks that have a duration */
+	long inflight_peak;         /* most tasks between their start and end at one moment */
 };
 
 /* The resource usage of the process and its children when the run began. */
@@ -38,6 +39,9 @@ void summary_print(const struct run *run, const struct summary *summary, FILE *o
 json_t *summary_document(const struct run *run, const struct summary *summary);
 /* Ideal time of tasks with known durations, started in order on `jobs` slots. */
 double summary_ideal_s(const int64_t *durations_ns, long count, long jobs);
+/* The most of these intervals that overlap at one moment (an end at t comes before a start
+ * at t). -1 for a task that never started or finished. */
+long summary_max_overlap(const int64_t *starts_ns, const int64_t *ends_ns, long count);
 /* The q-th percentile (0..100) of sorted values, nearest rank. */
 double summary_percentile(const double *sorted, long count, double q);
 

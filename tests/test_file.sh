@@ -79,21 +79,26 @@ check "the result document carries the file parameters" \
 check "processes: each task ran in its own process" [ "$(get processes-cold 'tasks.*.pid' | sort -u | wc -l)" = "$n" ]
 
 # --- epoll: regular files refuse epoll, so a pool of threads or the loop itself reads ---
-run pool epoll file "${common[@]}" --pool 3
-check "epoll shows that epoll_ctl refuses a regular file with EPERM" \
-	grep -q "epoll_ctl(EPOLL_CTL_ADD, f0000000): Operation not permitted" "$test_tmp/pool.out"
-check "epoll --pool 3: the mode is pool and the loop plus 3 workers are the threads seen" \
-	[ "$(get pool mode)" = pool -a "$(get pool summary.threads_peak)" = 4 -a "$(status_of pool)" = 0 ]
-check "epoll pool: the files were read by worker threads, not by the loop" \
-	[ "$(get pool 'tasks.*.tid' | grep -vc "^$(get pool 'tasks.0.pid')\$")" = "$n" ]
-run pool-small epoll file "${common[@]}" --pool 8 -j 2
-check "epoll: no more workers than tasks in flight" [ "$(get pool-small summary.threads_peak)" = 3 ]
 run inline epoll file "${common[@]}" --inline
+extra=0 # a sanitizer's runtime may add a thread of its own
+[ -n "${IOSTRAT_SANITIZED:-}" ] && extra=1
 check "epoll --inline: the mode is inline, one thread, every file read" \
-	[ "$(get inline mode)" = inline -a "$(get inline summary.threads_peak)" = 1 -a \
+	[ "$(get inline mode)" = inline -a "$(get inline summary.threads_peak)" -le $((1 + extra)) -a \
 	"$(get inline summary.tasks_ok)" = "$n" ]
 check "epoll --inline: the loop thread read every file" \
 	[ "$(get inline 'tasks.*.tid' | sort -u)" = "$(get inline 'tasks.0.pid')" ]
+
+run pool epoll file "${common[@]}" --pool 3
+check "epoll shows that epoll_ctl refuses a regular file with EPERM" \
+	grep -q "epoll_ctl(EPOLL_CTL_ADD, f0000000): Operation not permitted" "$test_tmp/pool.out"
+threads=$(get pool summary.threads_peak)
+check "epoll --pool 3: the mode is pool, and 3 worker threads are seen beside the loop" \
+	[ "$(get pool mode)" = pool -a "$threads" -ge 4 -a "$threads" -le $((4 + extra)) -a "$(status_of pool)" = 0 ]
+check "epoll pool: the files were read by worker threads, not by the loop" \
+	[ "$(get pool 'tasks.*.tid' | grep -vc "^$(get pool 'tasks.0.pid')\$")" = "$n" ]
+run pool-small epoll file "${common[@]}" --pool 8 -j 2
+threads=$(get pool-small summary.threads_peak)
+check "epoll: no more workers than tasks in flight" [ "$threads" -ge 3 -a "$threads" -le $((3 + extra)) ]
 
 # --- bad options: exit 2, and the message names the option and the path ---
 touch "$test_tmp/plain-file"

@@ -6,7 +6,7 @@
 # does not resolve, bad URLs and files, more requests in flight than descriptors allow.
 # sanitize: yes
 set -u
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 source tests/lib.sh
 
 strategies=(blocking processes threads epoll)

@@ -144,6 +144,20 @@ static void percentiles_by_nearest_rank(void **state)
 	assert_float_equal(summary_percentile(values, 1, 99), 1, 1e-9);
 }
 
+/* In flight means between start and end: touching intervals do not overlap, unfinished
+ * tasks do not count. */
+static void overlap_counts_tasks_really_in_flight(void **state)
+{
+	int64_t starts[] = {0, 10, 10, 20, 5, -1};
+	int64_t ends[] = {10, 20, 30, 40, 15, -1};
+	(void)state;
+	/* at 10: task 0 ends, 1 and 2 start, 4 is running -> 3 */
+	assert_int_equal(summary_max_overlap(starts, ends, 6), 3);
+	assert_int_equal(summary_max_overlap(starts, ends, 1), 1);
+	int64_t serial_starts[] = {0, 1, 2}, serial_ends[] = {1, 2, 3};
+	assert_int_equal(summary_max_overlap(serial_starts, serial_ends, 3), 1);
+}
+
 static void minheap_pops_in_order(void **state)
 {
 	struct minheap heap;
@@ -192,6 +206,7 @@ int main(void)
 		cmocka_unit_test(parses_sizes_and_counts),
 		cmocka_unit_test(ideal_time_follows_the_schedule),
 		cmocka_unit_test(percentiles_by_nearest_rank),
+		cmocka_unit_test(overlap_counts_tasks_really_in_flight),
 		cmocka_unit_test(minheap_pops_in_order),
 		cmocka_unit_test(registries_are_complete),
 	};
