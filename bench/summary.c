@@ -257,6 +257,8 @@ static json_t *host_document(void)
 	json_object_set_new(host, "libc", json_string(text));
 	json_object_set_new(host, "libcurl", json_string(curl_version_info(CURLVERSION_NOW)->version));
 	json_object_set_new(host, "jansson", json_string(JANSSON_VERSION));
+	const char *liburing = IOSTRAT_LIBURING_VERSION;
+	json_object_set_new(host, "liburing", liburing != NULL ? json_string(liburing) : json_null());
 	json_object_set_new(host, "commit", json_string(IOSTRAT_COMMIT));
 	return host;
 }
