@@ -8,4 +8,9 @@
 #define IOSTRAT_COMMIT "unknown"
 #endif
 
+/* The liburing this build links, or NULL for a build without it. */
+#ifndef IOSTRAT_LIBURING_VERSION
+#define IOSTRAT_LIBURING_VERSION NULL
+#endif
+
 #endif
