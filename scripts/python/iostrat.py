@@ -327,17 +327,17 @@ def names_text():
 
 
 def list_text():
+    """iostrat's --list format (a heading, then one indented line per name), so that scripts
+    read both alike; a workload a strategy cannot run here is named on its line."""
     lines = ["strategies:"]
     for strategy in STRATEGIES.values():
-        lines.append(f"  {strategy.name:<17} {strategy.summary}")
+        missing = [f"{workload.name} unavailable: {strategy.unavailable(workload)}"
+                   for workload in WORKLOADS.values() if strategy.unavailable(workload)]
+        note = f" ({'; '.join(missing)})" if missing else ""
+        lines.append(f"  {strategy.name:<17} {strategy.summary}{note}")
     lines.append("workloads:")
     for workload in WORKLOADS.values():
         lines.append(f"  {workload.name:<17} {workload.summary}")
-    for strategy in STRATEGIES.values():
-        for workload in WORKLOADS.values():
-            why = strategy.unavailable(workload)
-            if why is not None:
-                lines.append(f"unavailable: {strategy.name} {workload.name}: {why}")
     return "\n".join(lines) + "\n"
 
 
