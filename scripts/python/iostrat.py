@@ -1774,6 +1774,7 @@ class ResultFile:
                 out.flush()
                 os.fsync(out.fileno())
             os.replace(self.temp_path, self.path)
+            self.temp_path = None
         except (OSError, ValueError) as err:
             print(f"{PROGRAM}: writing {self.path}: {describe_os_error(err)}", file=sys.stderr)
             self.discard()
@@ -1781,11 +1782,14 @@ class ResultFile:
         return True
 
     def discard(self):
+        """Closes and removes the temporary file, unless it has become the result."""
         if self.fd >= 0:
             os.close(self.fd)
             self.fd = -1
-        with contextlib.suppress(OSError):
-            os.unlink(self.temp_path)
+        if self.temp_path is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(self.temp_path)
+            self.temp_path = None
 
 
 # ----------------------------------------------------------------------------------------------
@@ -1835,14 +1839,22 @@ def main(argv):
             print(f"{PROGRAM}: --json {params.json_path}: cannot write there: "
                   f"{os.strerror(err.errno)}", file=sys.stderr)
             return EXIT_USAGE
+    try:
+        return run_and_report(params, result, stack_bytes)
+    finally:
+        if result is not None:
+            result.discard()  # nothing is left behind, even after a bug
+
+
+def run_and_report(params, result, stack_bytes):
+    """Prepares the workload, runs the strategy, prints the summary and writes the result
+    document (when there is a result file): returns the exit status."""
     run = Run(params)
     try:
         params.workload.prepare(run)
     except UsageError as err:
         print(f"{PROGRAM}: {err}", file=sys.stderr)
         params.workload.cleanup(run)
-        if result is not None:
-            result.discard()
         return EXIT_USAGE
 
     # Everything the run allocates from here on is traced, as the tutorial does; the modules
