@@ -11,7 +11,8 @@ PKGS := libcurl jansson
 HAVE_LIBURING := $(shell pkg-config --exists liburing 2>/dev/null && echo 1)
 ifeq ($(HAVE_LIBURING),1)
 PKGS += liburing
-URING_FLAGS := -DIOSTRAT_HAVE_LIBURING=1
+URING_FLAGS := -DIOSTRAT_HAVE_LIBURING=1 \
+	-DIOSTRAT_LIBURING_VERSION='"$(shell pkg-config --modversion liburing)"'
 endif
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)

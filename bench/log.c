@@ -64,7 +64,10 @@ void log_task_done(const struct run *run, const struct task *task)
 	int len = format_prefix(line, sizeof(line));
 
 	(void)run;
-	if (task->status == TASK_OK)
+	if (task->status == TASK_OK && task->bytes > 0)
+		len += snprintf(line + len, sizeof(line) - (size_t)len, "Task %d: Done. %" PRIu64
+				" bytes read.\n", task->id, task->bytes);
+	else if (task->status == TASK_OK)
 		len += snprintf(line + len, sizeof(line) - (size_t)len, "Task %d: Done.\n", task->id);
 	else if (task->status == TASK_CANCELLED)
 		len += snprintf(line + len, sizeof(line) - (size_t)len, "Task %d: Cancelled.\n",

@@ -51,26 +51,37 @@ static void result_discard(struct result_file *file)
 	file->final_path = file->temp_path = NULL;
 }
 
+static int result_failed(struct result_file *file, int err)
+{
+	fprintf(stderr, "iostrat: writing %s: %s\n", file->final_path, strerror(err));
+	unlink(file->temp_path);
+	result_discard(file);
+	return -1;
+}
+
 static int result_commit(struct result_file *file, json_t *doc)
 {
 	int err = 0;
 
-	if (json_dumpfd(doc, file->fd, JSON_INDENT(1) | JSON_REAL_PRECISION(9)) < 0 ||
-	    write(file->fd, "\n", 1) != 1)
+	/* through a stdio buffer: json_dumpfd() would make a write() of every fragment */
+	FILE *stream = fdopen(file->fd, "w");
+	if (stream == NULL)
+		return result_failed(file, errno);
+	file->fd = -1; /* the stream owns it now */
+	errno = 0;
+	if (json_dumpf(doc, stream, JSON_INDENT(1) | JSON_REAL_PRECISION(9)) < 0 ||
+	    fputc('\n', stream) == EOF || fflush(stream) == EOF)
 		err = errno != 0 ? errno : EIO;
-	if (err == 0 && fsync(file->fd) < 0)
+	if (err == 0 && fsync(fileno(stream)) < 0)
 		err = errno;
-	if (close(file->fd) < 0 && err == 0)
+	if (fclose(stream) == EOF && err == 0)
 		err = errno;
-	file->fd = -1;
 	if (err == 0 && rename(file->temp_path, file->final_path) < 0)
 		err = errno;
-	if (err != 0) {
-		fprintf(stderr, "iostrat: writing %s: %s\n", file->final_path, strerror(err));
-		unlink(file->temp_path);
-	}
+	if (err != 0)
+		return result_failed(file, err);
 	result_discard(file);
-	return err != 0 ? -1 : 0;
+	return 0;
 }
 
 static const char *why_unavailable(const struct params *params)

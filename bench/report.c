@@ -1257,9 +1257,12 @@ static void section_findings(struct bench *b, struct doc *d)
 
 			if (s == base || !cell_timed(cell))
 				continue;
-			sbuf_printf(&sb, "; %s %s, %s faster", strategy_name(b, s),
+			double speedup = base_s / cell->timing.median_s;
+			/* "0.2x faster" reads as nonsense: a slower strategy is "5x slower" */
+			sbuf_printf(&sb, "; %s %s, %s %s", strategy_name(b, s),
 				    fmt_seconds(cell->timing.median_s, t1, sizeof(t1)),
-				    fmt_ratio(base_s / cell->timing.median_s, t2, sizeof(t2)));
+				    fmt_ratio(speedup >= 1 ? speedup : 1 / speedup, t2, sizeof(t2)),
+				    speedup >= 1 ? "faster" : "slower");
 		}
 		if (!isnan(workload_delay(b, wi)))
 			sbuf_printf(&sb, " (each task waits %s: the ideal is %s all at once, %s one after "

@@ -206,6 +206,8 @@ void summary_print(const struct run *run, const struct summary *s, FILE *out)
 		s->inflight_peak);
 	if (run->stack_reserved_bytes > 0)
 		print_bytes(out, "; thread stacks reserve", run->stack_reserved_bytes);
+	if (run->queue_depth_peak > 0)
+		fprintf(out, "; queue depth peak %ld", run->queue_depth_peak);
 	fprintf(out, "\n  task time p50 %.6f s, p90 %.6f s, p99 %.6f s, max %.6f s\n",
 		s->latency_p50_s, s->latency_p90_s, s->latency_p99_s, s->latency_max_s);
 	if (p->workload->print_summary != NULL)
@@ -246,15 +248,13 @@ static json_t *host_document(void)
 	json_object_set_new(host, "cpu_model", model);
 	json_object_set_new(host, "memory_bytes", json_integer((json_int_t)sysconf(_SC_PHYS_PAGES) *
 								sysconf(_SC_PAGESIZE)));
-#if defined(__clang__)
-	json_object_set_new(host, "compiler", json_string("clang " __clang_version__));
-#elif defined(__GNUC__)
-	json_object_set_new(host, "compiler", json_string("gcc " __VERSION__));
-#endif
+	json_object_set_new(host, "compiler", json_string(IOSTRAT_COMPILER));
 	snprintf(text, sizeof(text), "glibc %s", gnu_get_libc_version());
 	json_object_set_new(host, "libc", json_string(text));
 	json_object_set_new(host, "libcurl", json_string(curl_version_info(CURLVERSION_NOW)->version));
 	json_object_set_new(host, "jansson", json_string(JANSSON_VERSION));
+	const char *liburing = IOSTRAT_LIBURING_VERSION;
+	json_object_set_new(host, "liburing", liburing != NULL ? json_string(liburing) : json_null());
 	json_object_set_new(host, "commit", json_string(IOSTRAT_COMMIT));
 	return host;
 }
@@ -335,6 +335,8 @@ json_t *summary_document(const struct run *run, const struct summary *s)
 	json_object_set_new(summary, "threads_peak", json_integer(run->threads_peak));
 	json_object_set_new(summary, "threads_end", json_integer(run->threads_end));
 	json_object_set_new(summary, "inflight_peak", json_integer(s->inflight_peak));
+	if (run->queue_depth_peak > 0)
+		json_object_set_new(summary, "queue_depth_peak", json_integer(run->queue_depth_peak));
 	json_object_set_new(summary, "tasks_ok", json_integer(s->tasks_ok));
 	json_object_set_new(summary, "tasks_failed", json_integer(s->tasks_failed));
 	json_object_set_new(summary, "tasks_cancelled", json_integer(s->tasks_cancelled));

@@ -2,11 +2,13 @@
 #include <stddef.h>
 #include <string.h>
 
+#include "file.h"
 #include "http.h"
 #include "workload.h"
 
 static const struct workload *const workload_table[] = {
 	&workload_sleep,
+	&workload_file,
 	&workload_http,
 	NULL,
 };

@@ -102,33 +102,263 @@ static int start_sleep(struct loop *loop, struct task *task)
 
 /* ---- file: regular files cannot be watched by epoll (epoll_ctl fails with EPERM) ------ */
 
+/* A regular file is always "ready" as far as the kernel is concerned: epoll has no readiness to
+ * report for it and refuses it, epoll_ctl(EPOLL_CTL_ADD) failing with EPERM (file_setup asks
+ * once, on the first file, and prints the answer). So the loop hands each read to a few worker
+ * threads that wake it through an eventfd in the epoll set when a file is read, as libuv does
+ * (--pool N, the default), or it reads in its own thread, blocked meanwhile (--inline). */
+#include <pthread.h>
+#include <sys/eventfd.h>
+
+#include "../bench/file.h"
+#include "../bench/log.h"
+
+struct file_loop {
+	struct source wakeup;     /* SOURCE_FILE_POOL: an eventfd, written when a read is done */
+	struct run *run;          /* the run, for the workers */
+	bool inline_reads;        /* --inline: the loop reads, no workers */
+	pthread_mutex_t lock;     /* guards todo, done and quitting */
+	pthread_cond_t work;      /* signalled when a read is queued or the workers must quit */
+	long capacity;            /* slots in each queue: the most tasks in flight */
+	long *todo;               /* ring of task ids waiting to be read */
+	long todo_head;           /* the oldest entry of todo */
+	long todo_len;            /* entries in todo */
+	long *done;               /* ids of tasks read, not yet finished by the loop */
+	long done_len;            /* entries in done */
+	long *finishing;          /* the loop's copy of done, finished outside the lock */
+	bool quitting;            /* the workers must return */
+	pthread_t *workers;       /* the read workers */
+	long workers_started;     /* of them, running (not yet joined) */
+};
+
+static void file_wake_loop(struct file_loop *files)
+{
+	uint64_t one = 1;
+	if (write(files->wakeup.fd, &one, sizeof(one)) < 0) {
+		/* only EAGAIN, when the counter is full: the loop is awake anyway */
+	}
+}
+
+/* A read worker: take a task, run the workload's blocking read (the same code as blocking,
+ * processes and threads), put it on the done queue and wake the loop. */
+static void *file_worker(void *arg)
+{
+	struct file_loop *files = arg;
+	struct run *run = files->run;
+
+	pthread_mutex_lock(&files->lock);
+	for (;;) {
+		while (files->todo_len == 0 && !files->quitting)
+			pthread_cond_wait(&files->work, &files->lock);
+		if (files->quitting)
+			break;
+		long id = files->todo[files->todo_head];
+		files->todo_head = (files->todo_head + 1) % files->capacity;
+		files->todo_len--;
+		pthread_mutex_unlock(&files->lock);
+
+		struct task *task = &run->tasks[id];
+		task->tid = run_gettid(); /* the thread that really read it */
+		run->params.workload->task_run(run, task);
+
+		pthread_mutex_lock(&files->lock);
+		files->done[files->done_len++] = id;
+		file_wake_loop(files);
+	}
+	pthread_mutex_unlock(&files->lock);
+	return NULL;
+}
+
+static void file_stop_workers(struct file_loop *files)
+{
+	pthread_mutex_lock(&files->lock);
+	files->quitting = true;
+	pthread_cond_broadcast(&files->work);
+	pthread_mutex_unlock(&files->lock);
+	while (files->workers_started > 0)
+		pthread_join(files->workers[--files->workers_started], NULL);
+}
+
+/* The lesson in one call: hand epoll a regular file and it says EPERM. */
+static void file_show_epoll_refuses(struct loop *loop)
+{
+	struct run *run = loop->run;
+	struct source probe = {.kind = SOURCE_FILE_POOL, .fd = run->params.workload->file->open(run, 0)};
+	char name[FILE_NAME_LEN];
+	char line[256];
+
+	if (probe.fd < 0)
+		return; /* task 0 will say why */
+	int err = watch(loop, &probe, EPOLLIN) < 0 ? errno : 0;
+	if (err == 0)
+		epoll_ctl(loop->epoll_fd, EPOLL_CTL_DEL, probe.fd, NULL);
+	close(probe.fd);
+	if (run->params.quiet)
+		return;
+	run->params.workload->file->name(0, name, sizeof(name));
+	int len = snprintf(line, sizeof(line), "epoll_ctl(EPOLL_CTL_ADD, %s): %s; the loop %s\n", name,
+			   err != 0 ? strerror(err) : "accepted (unexpected for a regular file)",
+			   run->params.inline_reads ? "reads files itself, blocked while it reads"
+						    : "hands reads to worker threads");
+	log_write(line, (size_t)len < sizeof(line) ? (size_t)len : sizeof(line) - 1);
+}
+
+static void file_teardown(struct loop *loop);
+
 static int file_setup(struct loop *loop)
 {
-	(void)loop;
+	struct run *run = loop->run;
+	struct file_loop *files;
+
+	if (run->params.workload->kind != WORKLOAD_FILE)
+		return 0;
+	files = calloc(1, sizeof(*files));
+	if (files == NULL) {
+		errno = ENOMEM;
+		return loop_fail(loop, "file queues");
+	}
+	*files = (struct file_loop){
+		.wakeup = {.kind = SOURCE_FILE_POOL, .fd = -1},
+		.run = run,
+		.inline_reads = run->params.inline_reads,
+		.lock = PTHREAD_MUTEX_INITIALIZER,
+		.work = PTHREAD_COND_INITIALIZER,
+		.capacity = run_jobs(run),
+	};
+	loop->file = files;
+	run->mode = files->inline_reads ? "inline" : "pool";
+	long workers = files->inline_reads ? 0 : run->params.pool_threads;
+	if (workers > files->capacity)
+		workers = files->capacity; /* a worker with nothing ever to read is not started */
+	files->todo = calloc((size_t)files->capacity, sizeof(*files->todo));
+	files->done = calloc((size_t)files->capacity, sizeof(*files->done));
+	files->finishing = calloc((size_t)files->capacity, sizeof(*files->finishing));
+	files->workers = calloc((size_t)workers + 1, sizeof(*files->workers));
+	if (files->todo == NULL || files->done == NULL || files->finishing == NULL ||
+	    files->workers == NULL) {
+		errno = ENOMEM;
+		loop_fail(loop, "file queues");
+		goto out_teardown;
+	}
+	files->wakeup.fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (files->wakeup.fd < 0) {
+		loop_fail(loop, "eventfd");
+		goto out_teardown;
+	}
+	if (watch(loop, &files->wakeup, EPOLLIN) < 0) {
+		loop_fail(loop, "epoll_ctl eventfd");
+		goto out_teardown;
+	}
+	file_show_epoll_refuses(loop);
+	while (files->workers_started < workers) {
+		int err = pthread_create(&files->workers[files->workers_started], NULL, file_worker,
+					 files);
+		if (err != 0) {
+			errno = err;
+			loop_fail(loop, "pthread_create for a read worker");
+			goto out_teardown;
+		}
+		files->workers_started++;
+	}
 	return 0;
+out_teardown:
+	file_teardown(loop);
+	return -1;
 }
 
 static int start_file(struct loop *loop, struct task *task)
 {
-	(void)task;
-	errno = ENOTSUP;
-	return loop_fail(loop, "the file workload");
-}
+	struct file_loop *files = loop->file;
 
-static int on_file_pool(struct loop *loop)
-{
-	(void)loop;
+	pthread_mutex_lock(&files->lock);
+	files->todo[(files->todo_head + files->todo_len) % files->capacity] = task->id;
+	files->todo_len++;
+	pthread_cond_signal(&files->work);
+	pthread_mutex_unlock(&files->lock);
+	if (files->inline_reads)
+		file_wake_loop(files); /* the loop reads it on its next turn */
 	return 0;
 }
 
+/* --inline: the loop reads one queued file in its own thread; nothing else happens meanwhile,
+ * not even Ctrl-C (the read stops at the next block). More queued: come back next turn. */
+static void file_read_inline(struct loop *loop)
+{
+	struct file_loop *files = loop->file;
+
+	if (files->todo_len == 0)
+		return;
+	struct task *task = &loop->run->tasks[files->todo[files->todo_head]];
+	files->todo_head = (files->todo_head + 1) % files->capacity;
+	files->todo_len--;
+	loop->run->params.workload->task_run(loop->run, task);
+	finish_task(loop, task);
+	if (files->todo_len > 0)
+		file_wake_loop(files);
+}
+
+/* The eventfd is readable: finish every task the workers have read since last time. */
+static int on_file_pool(struct loop *loop)
+{
+	struct file_loop *files = loop->file;
+	uint64_t count;
+
+	if (read(files->wakeup.fd, &count, sizeof(count)) < 0 && errno != EAGAIN)
+		return loop_fail(loop, "read eventfd");
+	if (files->inline_reads) {
+		file_read_inline(loop);
+		return 0;
+	}
+	pthread_mutex_lock(&files->lock);
+	long finished = files->done_len;
+	long *done = files->done;
+	files->done = files->finishing;
+	files->finishing = done;
+	files->done_len = 0;
+	pthread_mutex_unlock(&files->lock);
+	for (long i = 0; i < finished; i++)
+		finish_task(loop, &loop->run->tasks[done[i]]);
+	return 0;
+}
+
+/* The run ends (Ctrl-C, a failure, or simply done): the workers finish the file in hand (a
+ * read stops at the next block on Ctrl-C) and are joined; what they read is finished, what
+ * is still queued is cancelled. */
 static void file_cancel(struct loop *loop)
 {
-	(void)loop;
+	struct file_loop *files = loop->file;
+
+	if (files == NULL)
+		return;
+	file_stop_workers(files);
+	for (long i = 0; i < files->done_len; i++)
+		finish_task(loop, &loop->run->tasks[files->done[i]]);
+	files->done_len = 0;
+	for (; files->todo_len > 0; files->todo_len--) {
+		struct task *task = &loop->run->tasks[files->todo[files->todo_head]];
+		files->todo_head = (files->todo_head + 1) % files->capacity;
+		task->status = TASK_CANCELLED;
+		finish_task(loop, task);
+	}
 }
 
 static void file_teardown(struct loop *loop)
 {
-	(void)loop;
+	struct file_loop *files = loop->file;
+
+	if (files == NULL)
+		return;
+	file_stop_workers(files);
+	if (files->wakeup.fd >= 0)
+		close(files->wakeup.fd);
+	pthread_mutex_destroy(&files->lock);
+	pthread_cond_destroy(&files->work);
+	free(files->todo);
+	free(files->done);
+	free(files->finishing);
+	free(files->workers);
+	free(files);
+	loop->file = NULL;
 }
 
 /* ---- http: libcurl's multi-socket API on epoll and a timerfd ---------------------------- */
@@ -672,6 +902,7 @@ const struct strategy strategy_epoll = {
 	.name = "epoll",
 	.summary = "one thread, one event loop: non-blocking descriptors and epoll_wait()",
 	.flags = STRATEGY_ONE_THREAD,
-	.workloads = WORKLOAD_BIT(WORKLOAD_SLEEP) | WORKLOAD_BIT(WORKLOAD_HTTP),
+	.workloads = WORKLOAD_BIT(WORKLOAD_SLEEP) | WORKLOAD_BIT(WORKLOAD_FILE) |
+		     WORKLOAD_BIT(WORKLOAD_HTTP),
 	.run = epoll_run,
 };

@@ -9,6 +9,7 @@ static const struct strategy *const strategy_table[] = {
 	&strategy_processes,
 	&strategy_threads,
 	&strategy_epoll,
+	&strategy_uring,
 	NULL,
 };
 

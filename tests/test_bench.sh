@@ -191,6 +191,17 @@ check "memory per task is the slope of the total RSS" \
 check "a skipped step is listed with its reason" \
 	grep -q 'epoll: not built in this fixture' "$test_tmp/fixture/report.md"
 
+# ---- a strategy this machine cannot run is left out, with its reason in the report -----------
+if "$IOSTRAT" --list | grep -q '^  uring '; then
+	IOSTRAT_URING_DISABLE=EPERM BENCH=tiny IOSTRAT_REPORTS=$test_tmp/nouring scripts/bench \
+		>"$test_tmp/nouring.out" 2>&1
+	check "an unavailable strategy does not stop the bench" test $? -eq 0
+	check "an unavailable strategy is skipped with its reason in the report" \
+		grep -q 'uring is unavailable here: io\\_uring\\_setup is refused' "$test_tmp/nouring/latest/report.md"
+	check "an unavailable strategy has no result document" \
+		bash -c "! ls '$test_tmp/nouring/latest/results/' | grep -q uring"
+fi
+
 # ---- an interrupted run stops what it started and keeps what it measured ----------------------
 BENCH=tiny IOSTRAT_REPORTS=$test_tmp/interrupted scripts/bench >"$test_tmp/int.out" 2>&1 &
 bench_pid=$!
