@@ -629,9 +629,10 @@ static int start_http(struct loop *loop, struct task *task)
 	/* libcurl 7.88 walks every connection to the host for an idle one to reuse when a
 	 * transfer starts, and every connection in its cache when a transfer that left its
 	 * connection there is removed: with n transfers in flight, n^2 steps. Before any
-	 * transfer has ended there is no idle connection to find; and when every task not yet
-	 * started fits in the free slots, they all start now, before this transfer ends, so none
-	 * can reuse its connection: it is closed when the transfer is done, not at the end. */
+	 * transfer has ended there is no idle connection to find. And when every task not yet
+	 * started has a free slot waiting for it (all in flight), none waits for this transfer
+	 * to end: its connection is closed when it is done, not kept for a reuse that only the
+	 * timing of the rounds (http_may_start) could bring. */
 	long unstarted = loop->run->params.tasks - loop->next_task;
 	curl_easy_setopt(slot->easy, CURLOPT_FRESH_CONNECT, http->transfers_ended == 0 ? 1L : 0L);
 	curl_easy_setopt(slot->easy, CURLOPT_FORBID_REUSE, unstarted <= http->free_count ? 1L : 0L);
