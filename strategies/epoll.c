@@ -10,12 +10,11 @@
 #include <sys/timerfd.h>
 #include <unistd.h>
 
-#include "../bench/http.h"
+#include "../bench/http_multi.h"
 #include "../bench/minheap.h"
 #include "strategy.h"
 
 #define LOOP_EVENTS 256 /* events taken per epoll_wait() */
-#define HTTP_ADDS_PER_ROUND 64 /* transfers handed to libcurl per round of the loop */
 
 /* What an epoll event is about: the pointer in epoll_event.data points at one of these. */
 enum source_kind {
@@ -32,16 +31,17 @@ struct source {
 };
 
 struct loop {
-	struct run *run;          /* the run being carried out */
-	int epoll_fd;             /* the epoll instance */
-	struct source stop;       /* run_stop_fd */
-	struct source timer;      /* a timerfd armed at the earliest deadline */
-	struct minheap deadlines; /* (deadline on CLOCK_MONOTONIC, task id) of sleeping tasks */
-	int64_t timer_armed_ns;   /* the deadline the timerfd is armed for, 0 when disarmed */
-	long next_task;           /* the next task to start */
-	long done;                /* tasks finished */
-	void *file;               /* file: the read workers' state (struct file_loop) */
-	void *http;               /* http: libcurl's multi handle and its state (struct http_loop) */
+	struct run *run;               /* the run being carried out */
+	int epoll_fd;                  /* the epoll instance */
+	struct source stop;            /* run_stop_fd */
+	struct source timer;           /* a timerfd armed at the earliest deadline */
+	struct minheap deadlines;      /* (deadline on CLOCK_MONOTONIC, task id) of sleeping tasks */
+	int64_t timer_armed_ns;        /* the deadline the timerfd is armed for, 0 when disarmed */
+	long next_task;                /* the next task to start */
+	long done;                     /* tasks finished */
+	void *file;                    /* file: the read workers' state (struct file_loop) */
+	void *http;                    /* http: libcurl's timer, our callbacks' state (http_loop) */
+	struct http_multi *http_multi; /* http: libcurl's multi handle and the transfer slots */
 };
 
 static void finish_task(struct loop *loop, struct task *task);
@@ -366,69 +366,30 @@ static void file_teardown(struct loop *loop)
 /* libcurl opens and closes the sockets; it tells us which to watch for what through
  * CURLMOPT_SOCKETFUNCTION and when to call it back through CURLMOPT_TIMERFUNCTION (a timerfd
  * here), and we report readiness with curl_multi_socket_action(). Finished transfers come out
- * of curl_multi_info_read(). The model is curl's docs/examples/ephiperfifo.c. */
+ * of curl_multi_info_read(). The model is curl's docs/examples/ephiperfifo.c. What epoll and
+ * uring share is in bench/http_multi.c: the multi handle, its easy handles (one per --jobs
+ * slot, reused), the rounds in which transfers are handed to libcurl, the draining. */
 
-/* A descriptor libcurl asked us to watch. Entries are kept by descriptor number until the end
- * of the run: an event already taken from epoll_wait() for a socket that libcurl has let go of
- * since finds its entry still there, unwanted, and is dropped. A socket libcurl lets go of
- * stays registered: a kept-alive connection is usually wanted again by the next transfer
- * (one EPOLL_CTL_MOD then, instead of a DEL now and an ADD then), and closing a socket takes
- * it out of the epoll set by itself. */
+/* A descriptor libcurl asked us to watch: its record (http_multi_socket) stays until the end
+ * of the run, so an event already taken from epoll_wait() for a socket that libcurl has let go
+ * of since finds it still there, unwanted, and is dropped. A socket libcurl lets go of stays
+ * registered: a kept-alive connection is usually wanted again by the next transfer (one
+ * EPOLL_CTL_MOD then, instead of a DEL now and an ADD then), and closing a socket takes it out
+ * of the epoll set by itself. */
 struct http_socket {
 	struct source source; /* first member: epoll hands back &source */
 	uint32_t events;      /* what epoll was last told to watch for, 0 when not registered */
 	bool wanted;          /* libcurl waits on it: else an event for it is dropped */
 };
 
-/* One transfer in flight. Its easy handle is made once and reused by the slot's next tasks:
- * the connections themselves live in the multi handle's cache and are kept alive there. */
-struct http_slot {
-	CURL *easy;         /* made on the slot's first transfer */
-	struct task *task;  /* the task in flight, NULL when the slot is free */
-	void *ctx;          /* the workload's state for the transfer (http_ops) */
-};
-
 struct http_loop {
-	CURLM *multi;                  /* libcurl's multi handle */
-	struct source timer;           /* timerfd armed for libcurl's next timeout */
-	int64_t timer_due_ns;          /* when the timerfd fires (CLOCK_MONOTONIC), 0 when disarmed */
-	long transfers_ended;          /* transfers libcurl has handed back */
-	long added;                    /* transfers handed to libcurl in this round of the loop */
-	struct http_socket **sockets;  /* by descriptor number, each made on first use */
-	size_t sockets_len;            /* entries in sockets */
-	struct http_slot *slots;       /* run_jobs() of them */
-	long *free_slots;              /* indices of free slots, a stack */
-	long free_count;               /* entries in free_slots */
-	struct loop *loop;             /* the loop, for libcurl's callbacks */
-	int callback_errno;            /* why a callback failed, or 0 */
+	struct source timer;  /* timerfd armed for libcurl's next timeout */
+	int64_t timer_due_ns; /* when the timerfd fires (CLOCK_MONOTONIC), 0 when disarmed */
+	struct loop *loop;    /* the loop, for libcurl's callbacks */
+	int callback_errno;   /* why a callback failed, or 0 */
 };
 
 static void http_teardown(struct loop *loop);
-
-/* The entry for descriptor fd, made (and the table grown) on first use. */
-static struct http_socket *http_socket_entry(struct http_loop *http, curl_socket_t fd)
-{
-	size_t index = (size_t)fd;
-
-	if (index >= http->sockets_len) {
-		size_t len = http->sockets_len > 0 ? http->sockets_len * 2 : 64;
-		while (len <= index)
-			len *= 2;
-		struct http_socket **grown = realloc(http->sockets, len * sizeof(*grown));
-		if (grown == NULL)
-			return NULL;
-		memset(grown + http->sockets_len, 0, (len - http->sockets_len) * sizeof(*grown));
-		http->sockets = grown;
-		http->sockets_len = len;
-	}
-	if (http->sockets[index] == NULL) {
-		http->sockets[index] = calloc(1, sizeof(**http->sockets));
-		if (http->sockets[index] == NULL)
-			return NULL;
-		http->sockets[index]->source = (struct source){.kind = SOURCE_HTTP_SOCKET, .fd = fd};
-	}
-	return http->sockets[index];
-}
 
 /* CURLMOPT_SOCKETFUNCTION: watch fd for what libcurl waits for, or stop watching it. */
 static int http_on_curl_socket(CURL *easy, curl_socket_t fd, int what, void *userp,
@@ -440,15 +401,17 @@ static int http_on_curl_socket(CURL *easy, curl_socket_t fd, int what, void *use
 	(void)socketp;
 
 	if (what == CURL_POLL_REMOVE) {
-		if ((size_t)fd < http->sockets_len && http->sockets[fd] != NULL)
-			http->sockets[fd]->wanted = false;
+		entry = http_multi_socket_find(http->loop->http_multi, fd);
+		if (entry != NULL)
+			entry->wanted = false;
 		return 0;
 	}
-	entry = http_socket_entry(http, fd);
+	entry = http_multi_socket(http->loop->http_multi, fd);
 	if (entry == NULL) {
 		http->callback_errno = ENOMEM;
 		return -1;
 	}
+	entry->source = (struct source){.kind = SOURCE_HTTP_SOCKET, .fd = fd};
 	struct epoll_event event = {
 		.events = ((what & CURL_POLL_IN) ? EPOLLIN : 0) | ((what & CURL_POLL_OUT) ? EPOLLOUT : 0),
 		.data.ptr = &entry->source,
@@ -494,39 +457,22 @@ static int http_on_curl_timer(CURLM *multi, long timeout_ms, void *userp)
 	return 0;
 }
 
-/* A transfer is over: the workload checks it, the task is done, the slot is free again. */
-static void http_finish(struct loop *loop, struct http_slot *slot, CURLcode result)
+/* A transfer is over and the workload has checked it (http_multi_drain, http_multi_cancel), or
+ * a task could not even be set up (http_multi_start): the task is done. */
+static void http_finished(void *user, struct task *task)
 {
-	struct http_loop *http = loop->http;
-	struct task *task = slot->task;
+	struct http_loop *http = user;
 
-	loop->run->params.workload->http->easy_done(loop->run, task, slot->easy, result, slot->ctx);
-	slot->task = NULL;
-	slot->ctx = NULL;
-	http->free_slots[http->free_count++] = slot - http->slots;
-	finish_task(loop, task);
+	finish_task(http->loop, task);
 }
 
-/* Every transfer libcurl has finished. */
-static void http_collect(struct loop *loop)
-{
-	struct http_loop *http = loop->http;
-	int queued;
-
-	for (;;) {
-		CURLMsg *message = curl_multi_info_read(http->multi, &queued);
-		if (message == NULL)
-			break;
-		if (message->msg != CURLMSG_DONE)
-			continue;
-		struct http_slot *slot = NULL;
-		CURLcode result = message->data.result; /* message is gone once the handle is */
-		curl_easy_getinfo(message->easy_handle, CURLINFO_PRIVATE, (char **)&slot);
-		curl_multi_remove_handle(http->multi, slot->easy);
-		http->transfers_ended++;
-		http_finish(loop, slot, result);
-	}
-}
+/* What bench/http_multi.c is told: libcurl's two callbacks are the loop's own. */
+static const struct http_multi_hooks http_hooks = {
+	.on_socket = http_on_curl_socket,
+	.on_timer = http_on_curl_timer,
+	.on_finished = http_finished,
+	.socket_bytes = sizeof(struct http_socket),
+};
 
 static int http_fail(struct loop *loop, const char *what, CURLMcode rc)
 {
@@ -542,23 +488,25 @@ static int http_fail(struct loop *loop, const char *what, CURLMcode rc)
 	return -1;
 }
 
-/* Tell libcurl what happened on fd (or that its timeout came, CURL_SOCKET_TIMEOUT). */
+/* Tell libcurl what happened on fd (or that its timeout came, CURL_SOCKET_TIMEOUT), then
+ * finish every transfer it has completed meanwhile. */
 static int http_act(struct loop *loop, curl_socket_t fd, int flags)
 {
-	struct http_loop *http = loop->http;
 	int running;
-	CURLMcode rc = curl_multi_socket_action(http->multi, fd, flags, &running);
+	CURLMcode rc = curl_multi_socket_action(http_multi_curl(loop->http_multi), fd, flags,
+						&running);
 
 	if (rc != CURLM_OK)
 		return http_fail(loop, "curl_multi_socket_action", rc);
-	http_collect(loop);
+	http_multi_drain(loop->http_multi);
 	return 0;
 }
 
+/* A task is handed to libcurl by http_multi_start() (curl_multi_add_handle); libcurl then asks
+ * for a zero timeout, so the timerfd fires and the loop calls it back to connect. */
 static int http_setup(struct loop *loop)
 {
 	struct http_loop *http;
-	long jobs = run_jobs(loop->run);
 
 	if (loop->run->params.workload->kind != WORKLOAD_HTTP)
 		return 0;
@@ -570,15 +518,6 @@ static int http_setup(struct loop *loop)
 	loop->http = http;
 	http->loop = loop;
 	http->timer = (struct source){.kind = SOURCE_HTTP_TIMER, .fd = -1};
-	http->slots = calloc((size_t)jobs, sizeof(*http->slots));
-	http->free_slots = calloc((size_t)jobs, sizeof(*http->free_slots));
-	if (http->slots == NULL || http->free_slots == NULL) {
-		errno = ENOMEM;
-		loop_fail(loop, "http transfer slots");
-		goto out_teardown;
-	}
-	for (long i = 0; i < jobs; i++)
-		http->free_slots[http->free_count++] = jobs - 1 - i;
 	http->timer.fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
 	if (http->timer.fd < 0) {
 		loop_fail(loop, "timerfd_create for libcurl");
@@ -588,87 +527,15 @@ static int http_setup(struct loop *loop)
 		loop_fail(loop, "epoll_ctl for libcurl's timer");
 		goto out_teardown;
 	}
-	http->multi = curl_multi_init();
-	if (http->multi == NULL) {
-		errno = ENOMEM;
-		loop_fail(loop, "curl_multi_init");
+	loop->http_multi = http_multi_init(loop->run, run_jobs(loop->run), &http_hooks, http);
+	if (loop->http_multi == NULL) {
+		loop_fail(loop, "libcurl's multi handle and the transfer slots");
 		goto out_teardown;
 	}
-	curl_multi_setopt(http->multi, CURLMOPT_SOCKETFUNCTION, http_on_curl_socket);
-	curl_multi_setopt(http->multi, CURLMOPT_SOCKETDATA, http);
-	curl_multi_setopt(http->multi, CURLMOPT_TIMERFUNCTION, http_on_curl_timer);
-	curl_multi_setopt(http->multi, CURLMOPT_TIMERDATA, http);
-	/* One idle connection kept per slot. libcurl's own bound is 4 x the handles in the multi
-	 * handle, which drops while finished transfers are removed before new ones are added,
-	 * and then it closes the very connections the next tasks would have reused. */
-	curl_multi_setopt(http->multi, CURLMOPT_MAXCONNECTS, jobs);
 	return 0;
 out_teardown:
 	http_teardown(loop);
 	return -1;
-}
-
-/* Hand the task to libcurl in a free slot. A task that cannot even be set up fails here and
- * the run goes on; only a broken multi handle stops the loop. */
-static int start_http(struct loop *loop, struct task *task)
-{
-	struct http_loop *http = loop->http;
-	const struct http_ops *ops = loop->run->params.workload->http;
-	struct http_slot *slot = &http->slots[http->free_slots[--http->free_count]];
-
-	slot->task = task;
-	if (slot->easy == NULL)
-		slot->easy = curl_easy_init();
-	if (slot->easy == NULL) {
-		run_task_failed(loop->run, task, ENOMEM, "curl_easy_init");
-		goto out_free_slot;
-	}
-	if (ops->easy_setup(loop->run, task, slot->easy, &slot->ctx) < 0)
-		goto out_free_slot;
-	curl_easy_setopt(slot->easy, CURLOPT_PRIVATE, slot);
-	/* libcurl 7.88 walks every connection to the host for an idle one to reuse when a
-	 * transfer starts, and every connection in its cache when a transfer that left its
-	 * connection there is removed: with n transfers in flight, n^2 steps. Before any
-	 * transfer has ended there is no idle connection to find. And when every task not yet
-	 * started has a free slot waiting for it (all in flight), none waits for this transfer
-	 * to end: its connection is closed when it is done, not kept for a reuse that only the
-	 * timing of the rounds (http_may_start) could bring. */
-	long unstarted = loop->run->params.tasks - loop->next_task;
-	curl_easy_setopt(slot->easy, CURLOPT_FRESH_CONNECT, http->transfers_ended == 0 ? 1L : 0L);
-	curl_easy_setopt(slot->easy, CURLOPT_FORBID_REUSE, unstarted <= http->free_count ? 1L : 0L);
-	CURLMcode rc = curl_multi_add_handle(http->multi, slot->easy);
-	http->added++;
-	if (rc != CURLM_OK) {
-		http_finish(loop, slot, CURLE_FAILED_INIT);
-		snprintf(task->error, sizeof(task->error), "curl_multi_add_handle: %s",
-			 curl_multi_strerror(rc));
-		return 0;
-	}
-	return 0;
-out_free_slot:
-	slot->task = NULL;
-	http->free_slots[http->free_count++] = slot - http->slots;
-	finish_task(loop, task);
-	return 0;
-}
-
-/* libcurl 7.88 connects every transfer it was handed in one go, and sends their requests
- * only on the writable events that follow: given 10,000 at once, the first request leaves
- * after the last connect(). Handed at most HTTP_ADDS_PER_ROUND per round of the loop, it
- * sends each round's requests while it connects the next round's. */
-static void http_round_begin(struct loop *loop)
-{
-	struct http_loop *http = loop->http;
-
-	if (http != NULL)
-		http->added = 0;
-}
-
-static bool http_may_start(const struct loop *loop)
-{
-	const struct http_loop *http = loop->http;
-
-	return http == NULL || http->added < HTTP_ADDS_PER_ROUND;
 }
 
 static int on_http_socket(struct loop *loop, struct source *source, uint32_t events)
@@ -708,44 +575,18 @@ static int on_http_timer(struct loop *loop)
 	return http_act(loop, CURL_SOCKET_TIMEOUT, 0);
 }
 
-/* Ctrl-C, or the loop broke down: every transfer in flight ends where it stands. */
-static void http_cancel(struct loop *loop)
-{
-	struct http_loop *http = loop->http;
-
-	if (http == NULL)
-		return;
-	for (long i = 0; i < run_jobs(loop->run); i++) {
-		struct http_slot *slot = &http->slots[i];
-		if (slot->task == NULL)
-			continue;
-		curl_multi_remove_handle(http->multi, slot->easy);
-		http_finish(loop, slot, CURLE_ABORTED_BY_CALLBACK);
-	}
-}
-
+/* The multi handle goes first: while it closes its connections, libcurl's socket callback
+ * still finds http and the sockets' records. */
 static void http_teardown(struct loop *loop)
 {
 	struct http_loop *http = loop->http;
 
 	if (http == NULL)
 		return;
-	for (long i = 0; http->slots != NULL && i < run_jobs(loop->run); i++) {
-		if (http->slots[i].easy == NULL)
-			continue;
-		if (http->multi != NULL)
-			curl_multi_remove_handle(http->multi, http->slots[i].easy);
-		curl_easy_cleanup(http->slots[i].easy);
-	}
-	if (http->multi != NULL)
-		curl_multi_cleanup(http->multi); /* closes the cached connections */
-	for (size_t fd = 0; fd < http->sockets_len; fd++)
-		free(http->sockets[fd]);
-	free(http->sockets);
+	http_multi_free(loop->http_multi);
+	loop->http_multi = NULL;
 	if (http->timer.fd >= 0)
 		close(http->timer.fd);
-	free(http->free_slots);
-	free(http->slots);
 	free(http);
 	loop->http = NULL;
 }
@@ -760,7 +601,8 @@ static int start_task(struct loop *loop, struct task *task)
 	case WORKLOAD_FILE:
 		return start_file(loop, task);
 	case WORKLOAD_HTTP:
-		return start_http(loop, task);
+		http_multi_start(loop->http_multi, task);
+		return 0;
 	}
 	return 0;
 }
@@ -770,9 +612,9 @@ static int start_tasks(struct loop *loop)
 {
 	struct run *run = loop->run;
 
-	http_round_begin(loop);
+	http_multi_round_begin(loop->http_multi); /* http: at most so many added per round */
 	while (loop->next_task < run->params.tasks && run->inflight < run_jobs(run) &&
-	       http_may_start(loop)) {
+	       http_multi_may_start(loop->http_multi)) {
 		struct task *task = &run->tasks[loop->next_task++];
 		run_task_started(run, task);
 		run_inflight_add(run, 1);
@@ -803,7 +645,7 @@ static int on_timer(struct loop *loop)
 static void cancel_in_flight(struct loop *loop)
 {
 	file_cancel(loop);
-	http_cancel(loop);
+	http_multi_cancel(loop->http_multi);
 	while (loop->deadlines.len > 0) {
 		struct minheap_item due = minheap_pop(&loop->deadlines);
 		struct task *task = &loop->run->tasks[due.value];

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "../bench/http_multi.h"
 #include "../bench/minheap.h"
 #include "strategy.h"
 
@@ -63,7 +64,8 @@ struct ring_loop {
 	struct minheap sleepers;	     /* heap: (deadline on CLOCK_MONOTONIC, task id) */
 	int64_t timer_armed_ns;		     /* heap: the deadline the TIMEOUT waits for, 0: none */
 	void *file;			     /* file: the slots reads go through (file_ring) */
-	void *http;			     /* http: libcurl's multi handle, watches (http_ring) */
+	void *http;			     /* http: libcurl's timer, callbacks (http_ring) */
+	struct http_multi *http_multi;	     /* http: the multi handle, transfer slots */
 	long next_task;			     /* the next task to start */
 	long done;			     /* tasks finished */
 };
@@ -525,56 +527,25 @@ static void file_teardown(struct ring_loop *loop)
  * when to call it back; we report with curl_multi_socket_action(). Here a watch is a one-shot
  * IORING_OP_POLL_ADD, put in again after each completion while libcurl still wants it (so it
  * behaves like level-triggered epoll), and libcurl's timeout is one IORING_OP_TIMEOUT, moved
- * with TIMEOUT_UPDATE when libcurl asks for another time. */
-#include "../bench/http.h"
+ * with TIMEOUT_UPDATE when libcurl asks for another time. What uring and epoll share is in
+ * bench/http_multi.c: the multi handle, its easy handles (one per --jobs slot, reused), the
+ * rounds in which transfers are handed to libcurl, the draining. */
 
+/* A socket's watch: its record (http_multi_socket) stays until the end of the run. */
 struct http_watch {
 	short want;	     /* POLLIN/POLLOUT libcurl waits for, 0 when it does not */
 	short armed;	     /* the events of the POLL_ADD in flight, 0 when there is none */
 	uint32_t generation; /* bumped when a POLL_ADD is taken back: its completion is ignored */
 };
 
-/* One transfer in flight; its easy handle is made once and reused by the slot's next tasks. */
-struct http_slot {
-	CURL *easy;	   /* made on the slot's first transfer */
-	struct task *task; /* the task in flight, NULL when the slot is free */
-	void *ctx;	   /* the workload's state for the transfer (http_ops) */
-};
-
 struct http_ring {
-	CURLM *multi;		    /* libcurl's multi handle */
-	struct http_watch *watches; /* by descriptor number */
-	size_t watches_len;	    /* entries in watches */
-	struct http_slot *slots;    /* run_jobs() of them */
-	long *free_slots;	    /* indexes of free slots, a stack */
-	long free_count;	    /* entries in free_slots */
-	long slot_count;	    /* slots allocated */
-	int64_t timer_due_ns;	    /* when libcurl wants to be called back, -1: never */
-	int64_t timer_armed_ns;	    /* the deadline of the TIMEOUT in flight, -1: none */
-	struct ring_loop *loop;	    /* the loop, for libcurl's callbacks */
-	int callback_errno;	    /* why a callback failed, or 0 */
+	int64_t timer_due_ns;	/* when libcurl wants to be called back, -1: never */
+	int64_t timer_armed_ns; /* the deadline of the TIMEOUT in flight, -1: none */
+	struct ring_loop *loop; /* the loop, for libcurl's callbacks */
+	int callback_errno;	/* why a callback failed, or 0 */
 };
 
 static void http_teardown(struct ring_loop *loop);
-
-/* The watch of descriptor fd, the table grown on first use. */
-static struct http_watch *http_watch_of(struct http_ring *http, curl_socket_t fd)
-{
-	size_t index = (size_t)fd;
-
-	if (index >= http->watches_len) {
-		size_t len = http->watches_len > 0 ? http->watches_len * 2 : 64;
-		while (len <= index)
-			len *= 2;
-		struct http_watch *grown = realloc(http->watches, len * sizeof(*grown));
-		if (grown == NULL)
-			return NULL;
-		memset(grown + http->watches_len, 0, (len - http->watches_len) * sizeof(*grown));
-		http->watches = grown;
-		http->watches_len = len;
-	}
-	return &http->watches[index];
-}
 
 static int http_arm_poll(struct ring_loop *loop, curl_socket_t fd, struct http_watch *watch)
 {
@@ -606,7 +577,7 @@ static int http_on_curl_socket(CURL *easy, curl_socket_t fd, int what, void *use
 {
 	struct http_ring *http = userp;
 	struct ring_loop *loop = http->loop;
-	struct http_watch *watch = http_watch_of(http, fd);
+	struct http_watch *watch = http_multi_socket(loop->http_multi, fd);
 	(void)easy;
 	(void)socketp;
 
@@ -663,45 +634,31 @@ static int http_sync_timer(struct ring_loop *loop)
 	return 0;
 }
 
-/* A transfer is over: the workload checks it, the task is done, the slot is free again. */
-static void http_finish(struct ring_loop *loop, struct http_slot *slot, CURLcode result)
+/* A transfer is over and the workload has checked it (http_multi_drain, http_multi_cancel), or
+ * a task could not even be set up (http_multi_start): the task is done. */
+static void http_finished(void *user, struct task *task)
 {
-	struct http_ring *http = loop->http;
-	struct task *task = slot->task;
+	struct http_ring *http = user;
 
-	loop->run->params.workload->http->easy_done(loop->run, task, slot->easy, result, slot->ctx);
-	slot->task = NULL;
-	slot->ctx = NULL;
-	http->free_slots[http->free_count++] = slot - http->slots;
-	finish_task(loop, task);
+	finish_task(http->loop, task);
 }
 
-/* Every transfer libcurl has finished. */
-static void http_collect(struct ring_loop *loop)
-{
-	struct http_ring *http = loop->http;
-	int queued;
+/* What bench/http_multi.c is told: libcurl's two callbacks are the loop's own. */
+static const struct http_multi_hooks http_hooks = {
+    .on_socket = http_on_curl_socket,
+    .on_timer = http_on_curl_timer,
+    .on_finished = http_finished,
+    .socket_bytes = sizeof(struct http_watch),
+};
 
-	for (;;) {
-		CURLMsg *message = curl_multi_info_read(http->multi, &queued);
-		if (message == NULL)
-			break;
-		if (message->msg != CURLMSG_DONE)
-			continue;
-		struct http_slot *slot = NULL;
-		CURLcode result = message->data.result; /* message is gone once the handle is */
-		curl_easy_getinfo(message->easy_handle, CURLINFO_PRIVATE, (char **)&slot);
-		curl_multi_remove_handle(http->multi, slot->easy);
-		http_finish(loop, slot, result);
-	}
-}
-
-/* Tell libcurl what happened on fd (or that its timeout came, CURL_SOCKET_TIMEOUT). */
+/* Tell libcurl what happened on fd (or that its timeout came, CURL_SOCKET_TIMEOUT), then
+ * finish every transfer it has completed meanwhile. */
 static int http_act(struct ring_loop *loop, curl_socket_t fd, int flags)
 {
 	struct http_ring *http = loop->http;
 	int running;
-	CURLMcode rc = curl_multi_socket_action(http->multi, fd, flags, &running);
+	CURLMcode rc =
+	    curl_multi_socket_action(http_multi_curl(loop->http_multi), fd, flags, &running);
 
 	if (rc != CURLM_OK) {
 		if (loop->run->harness_message[0] != '\0')
@@ -713,7 +670,7 @@ static int http_act(struct ring_loop *loop, curl_socket_t fd, int flags)
 			 "uring: curl_multi_socket_action: %s", curl_multi_strerror(rc));
 		return -1;
 	}
-	http_collect(loop);
+	http_multi_drain(loop->http_multi);
 	return 0;
 }
 
@@ -721,14 +678,13 @@ static int http_act(struct ring_loop *loop, curl_socket_t fd, int flags)
  * is watched again if libcurl still waits on it and has not said so itself meanwhile. */
 static int on_poll(struct ring_loop *loop, uint64_t data, int res)
 {
-	struct http_ring *http = loop->http;
 	curl_socket_t fd = (curl_socket_t)request_id_of(data);
+	struct http_watch *watch = http_multi_socket_find(loop->http_multi, fd);
 	int flags = 0;
 
-	if ((size_t)fd >= http->watches_len ||
-	    request_generation_of(data) != (http->watches[fd].generation & 0xffffffu))
+	if (watch == NULL || request_generation_of(data) != (watch->generation & 0xffffffu))
 		return 0; /* a watch taken back: libcurl has moved on */
-	http->watches[fd].armed = 0;
+	watch->armed = 0;
 	if (loop->draining)
 		return 0;
 	if (res < 0)
@@ -741,7 +697,6 @@ static int on_poll(struct ring_loop *loop, uint64_t data, int res)
 		flags |= CURL_CSELECT_ERR;
 	if (http_act(loop, fd, flags) < 0)
 		return -1;
-	struct http_watch *watch = &http->watches[fd]; /* the table may have grown meanwhile */
 	if (watch->want != 0 && watch->armed == 0)
 		return http_arm_poll(loop, fd, watch);
 	return 0;
@@ -762,10 +717,11 @@ static int on_curl_timer(struct ring_loop *loop, int res)
 	return http_act(loop, CURL_SOCKET_TIMEOUT, 0);
 }
 
+/* A task is handed to libcurl by http_multi_start() (curl_multi_add_handle); libcurl then asks
+ * for a zero timeout, which http_sync_timer puts on the ring before the loop waits. */
 static int http_setup(struct ring_loop *loop)
 {
 	struct http_ring *http;
-	long jobs = run_jobs(loop->run);
 
 	if (loop->run->params.workload->kind != WORKLOAD_HTTP)
 		return 0;
@@ -776,79 +732,19 @@ static int http_setup(struct ring_loop *loop)
 	http->loop = loop;
 	http->timer_due_ns = -1;
 	http->timer_armed_ns = -1;
-	http->slot_count = jobs;
-	http->slots = calloc((size_t)jobs, sizeof(*http->slots));
-	http->free_slots = calloc((size_t)jobs, sizeof(*http->free_slots));
-	if (http->slots == NULL || http->free_slots == NULL) {
-		loop_fail(loop, ENOMEM, "http transfer slots");
+	loop->http_multi = http_multi_init(loop->run, run_jobs(loop->run), &http_hooks, http);
+	if (loop->http_multi == NULL) {
+		loop_fail(loop, errno, "libcurl's multi handle and the transfer slots");
 		goto out_teardown;
 	}
-	for (long i = 0; i < jobs; i++)
-		http->free_slots[http->free_count++] = jobs - 1 - i;
-	http->multi = curl_multi_init();
-	if (http->multi == NULL) {
-		loop_fail(loop, ENOMEM, "curl_multi_init");
-		goto out_teardown;
-	}
-	curl_multi_setopt(http->multi, CURLMOPT_SOCKETFUNCTION, http_on_curl_socket);
-	curl_multi_setopt(http->multi, CURLMOPT_SOCKETDATA, http);
-	curl_multi_setopt(http->multi, CURLMOPT_TIMERFUNCTION, http_on_curl_timer);
-	curl_multi_setopt(http->multi, CURLMOPT_TIMERDATA, http);
 	return 0;
 out_teardown:
 	http_teardown(loop);
 	return -1;
 }
 
-/* Hand the task to libcurl in a free slot. A task that cannot even be set up fails here and
- * the run goes on. */
-static int start_http(struct ring_loop *loop, struct task *task)
-{
-	struct http_ring *http = loop->http;
-	const struct http_ops *ops = loop->run->params.workload->http;
-	struct http_slot *slot = &http->slots[http->free_slots[--http->free_count]];
-
-	slot->task = task;
-	if (slot->easy == NULL)
-		slot->easy = curl_easy_init();
-	if (slot->easy == NULL) {
-		run_task_failed(loop->run, task, ENOMEM, "curl_easy_init");
-		goto out_free_slot;
-	}
-	if (ops->easy_setup(loop->run, task, slot->easy, &slot->ctx) < 0)
-		goto out_free_slot;
-	curl_easy_setopt(slot->easy, CURLOPT_PRIVATE, slot);
-	CURLMcode rc = curl_multi_add_handle(http->multi, slot->easy);
-	if (rc != CURLM_OK) {
-		http_finish(loop, slot, CURLE_FAILED_INIT);
-		snprintf(task->error, sizeof(task->error), "curl_multi_add_handle: %s",
-			 curl_multi_strerror(rc));
-	}
-	return 0;
-out_free_slot:
-	slot->task = NULL;
-	http->free_slots[http->free_count++] = slot - http->slots;
-	finish_task(loop, task);
-	return 0;
-}
-
-/* After the drain: every transfer still in flight ends where it stands. */
-static void http_cancel(struct ring_loop *loop)
-{
-	struct http_ring *http = loop->http;
-
-	if (http == NULL)
-		return;
-	for (long i = 0; i < http->slot_count; i++) {
-		struct http_slot *slot = &http->slots[i];
-		if (slot->task == NULL)
-			continue;
-		curl_multi_remove_handle(http->multi, slot->easy);
-		http_finish(loop, slot, CURLE_ABORTED_BY_CALLBACK);
-	}
-}
-
-/* Before the ring goes: libcurl's callbacks during the cleanup must find it still there. */
+/* After the drain, before the ring goes: while the multi handle closes its connections,
+ * libcurl's socket callback finds the ring still there, and puts nothing new in (draining). */
 static void http_teardown(struct ring_loop *loop)
 {
 	struct http_ring *http = loop->http;
@@ -856,18 +752,8 @@ static void http_teardown(struct ring_loop *loop)
 	if (http == NULL)
 		return;
 	loop->draining = true;
-	for (long i = 0; http->slots != NULL && i < http->slot_count; i++) {
-		if (http->slots[i].easy == NULL)
-			continue;
-		if (http->multi != NULL)
-			curl_multi_remove_handle(http->multi, http->slots[i].easy);
-		curl_easy_cleanup(http->slots[i].easy);
-	}
-	if (http->multi != NULL)
-		curl_multi_cleanup(http->multi); /* closes the cached connections */
-	free(http->watches);
-	free(http->free_slots);
-	free(http->slots);
+	http_multi_free(loop->http_multi);
+	loop->http_multi = NULL;
 	free(http);
 	loop->http = NULL;
 }
@@ -882,7 +768,8 @@ static int start_task(struct ring_loop *loop, struct task *task)
 	case WORKLOAD_FILE:
 		return start_file(loop, task);
 	case WORKLOAD_HTTP:
-		return start_http(loop, task);
+		http_multi_start(loop->http_multi, task);
+		return 0;
 	}
 	return loop_fail(loop, ENOTSUP, loop->run->params.workload->name);
 }
@@ -892,8 +779,9 @@ static int start_tasks(struct ring_loop *loop)
 {
 	struct run *run = loop->run;
 
+	http_multi_round_begin(loop->http_multi); /* http: at most so many added per round */
 	while (loop->next_task < run->params.tasks && run->inflight < run_jobs(run) &&
-	       !run_stopping()) {
+	       http_multi_may_start(loop->http_multi) && !run_stopping()) {
 		struct task *task = &run->tasks[loop->next_task++];
 		run_task_started(run, task);
 		run_inflight_add(run, 1);
@@ -990,7 +878,7 @@ static void cancel_in_flight(struct ring_loop *loop)
 			reap(loop);
 		}
 	}
-	http_cancel(loop);
+	http_multi_cancel(loop->http_multi);
 	for (long i = 0; i < loop->next_task; i++) {
 		struct task *task = &run->tasks[i];
 		if (task->status == TASK_RUNNING) {
