@@ -352,6 +352,30 @@ else
 			"inflight_peak $(json_get "$json" summary.inflight_peak), connections $(json_get "$json" summary.connections)"
 	fi
 
+	# The multi handle is epoll's (bench/http_multi.c): at most -j idle connections kept, so
+	# each slot's connection is reused by its next tasks (libcurl's own bound of 4 x the
+	# handles in the multi handle closed some: 124 for 20,000 requests over 100 slots).
+	json=$test_tmp/http-keepalive.json
+	run_iostrat http-keepalive uring http -n 2000 -j 100 -q --json "$json"
+	check "http -n 2000 -j 100: every task ok, over one kept-alive connection per slot (exactly 100)" \
+		test "$rc" -eq 0 -a "$(json_get "$json" summary.tasks_ok)" = 2000 -a \
+		"$(json_get "$json" summary.connections)" = 100
+
+	# All in flight, handed to libcurl in rounds: every transfer is in flight before the first
+	# response comes back, each on a connection of its own, and the held responses overlap.
+	json=$test_tmp/http-allin.json
+	run_iostrat http-allin uring http -n 600 --delay 500ms -q --json "$json"
+	wall=$(json_get "$json" summary.wall_s)
+	if [ "$rc" -eq 0 ] && [ "$(json_get "$json" summary.tasks_ok)" = 600 ] &&
+		[ "$(json_get "$json" summary.inflight_peak)" = 600 ] &&
+		[ "$(json_get "$json" summary.connections)" = 600 ] && at_most "$wall" 2.5; then
+		pass "http -n 600 --delay 500ms: all 600 in flight at once, a connection each, held together ($wall s)"
+	else
+		fail "http -n 600 --delay 500ms: all 600 in flight at once, a connection each, held together" \
+			"exit $rc, wall $wall s, ok $(json_get "$json" summary.tasks_ok)" \
+			"inflight_peak $(json_get "$json" summary.inflight_peak), connections $(json_get "$json" summary.connections)"
+	fi
+
 	# Faults: each task records why, the run finishes, exit 1.
 	http_fault() { # what url pattern [options]
 		local what=$1 url=$2 pattern=$3 json=$test_tmp/http-fault.json error
