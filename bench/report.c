@@ -1369,6 +1369,14 @@ static const char report_html_tail[] =
 
 /* ---- the report's sections ---------------------------------------------------------------- */
 
+/* "threads'" but "epoll's" */
+static const char *possessive(const char *name)
+{
+	size_t n = strlen(name);
+
+	return (n > 0 && name[n - 1] == 's') ? "'" : "'s";
+}
+
 static const char *strategy_name(const struct bench *b, int s)
 {
 	return b->strategies[s];
@@ -1559,12 +1567,13 @@ static void section_findings(struct bench *b, struct doc *d)
 				sbuf_printf(&sb, " %s (%s tasks)", b->strategies[f.python],
 					    fmt_count(b->counts[wi][f.hi], n1, sizeof(n1)));
 				if (!isnan(over))
-					sbuf_printf(&sb, " %s %s's overhead per task", fmt_ratio(over, t1, sizeof(t1)),
-						    b->strategies[f.c]);
+					sbuf_printf(&sb, " %s %s%s overhead per task", fmt_ratio(over, t1, sizeof(t1)),
+						    b->strategies[f.c], possessive(b->strategies[f.c]));
 				if (!isnan(rss))
 					sbuf_printf(&sb, "%s %s %s%s resident memory per task",
 						    isnan(over) ? "" : " and", fmt_ratio(rss, t2, sizeof(t2)),
-						    isnan(over) ? b->strategies[f.c] : "its", isnan(over) ? "'s" : "");
+						    isnan(over) ? b->strategies[f.c] : "its",
+						    isnan(over) ? possessive(b->strategies[f.c]) : "");
 				named = have = true;
 			}
 		}
@@ -2056,9 +2065,19 @@ static void section_hyperfine(struct bench *b, struct doc *d, int w)
 
 /* One row of the comparison: a figure for Python and for C, and their ratio. */
 static void pair_row(struct table *t, const struct bench *b, const struct pair_figures *f, int w,
-		     const char *figure, const char *python, const char *c, double ratio)
+		     const char *figure, const char *python, const char *c, double python_v, double c_v)
 {
-	char n1[32], r[32];
+	double ratio = pair_ratio(python_v, c_v);
+	char n1[32], r[64];
+
+	if (!isnan(ratio))
+		fmt_ratio(ratio, r, sizeof(r));
+	else if (c_v <= 0)
+		snprintf(r, sizeof(r), "– (C's too small to measure)");
+	else if (python_v <= 0)
+		snprintf(r, sizeof(r), "– (Python's too small to measure)");
+	else
+		snprintf(r, sizeof(r), "–");
 
 	table_cell(t, "%s", b->strategies[f->python]);
 	table_cell(t, "%s", b->strategies[f->c]);
@@ -2066,7 +2085,7 @@ static void pair_row(struct table *t, const struct bench *b, const struct pair_f
 	table_cell(t, "%s", figure);
 	table_cell(t, "%s", python);
 	table_cell(t, "%s", c);
-	table_cell(t, "%s", fmt_ratio(ratio, r, sizeof(r)));
+	table_cell(t, "%s", r);
 }
 
 /* 7. The tutorial's own Python programs beside the C strategies that wait the same way. */
@@ -2115,22 +2134,22 @@ static void section_python(struct bench *b, struct doc *d)
 				pair_row(&t, b, &f, w, "overhead per task",
 					 fmt_seconds(f.overhead_py_s, t1, sizeof(t1)),
 					 fmt_seconds(f.overhead_c_s, t2, sizeof(t2)),
-					 pair_ratio(f.overhead_py_s, f.overhead_c_s));
+					 f.overhead_py_s, f.overhead_c_s);
 			pair_row(&t, b, &f, w, "heap per task (Python: tracemalloc; C: every malloc)",
 				 fmt_bytes(f.heap_py_bytes, t1, sizeof(t1)),
 				 fmt_bytes(f.heap_c_bytes, t2, sizeof(t2)),
-				 pair_ratio(f.heap_py_bytes, f.heap_c_bytes));
+				 f.heap_py_bytes, f.heap_c_bytes);
 			pair_row(&t, b, &f, w, "resident memory (RSS) per task",
 				 fmt_bytes(f.rss_py_bytes, t1, sizeof(t1)),
 				 fmt_bytes(f.rss_c_bytes, t2, sizeof(t2)),
-				 pair_ratio(f.rss_py_bytes, f.rss_c_bytes));
+				 f.rss_py_bytes, f.rss_c_bytes);
 			if (!isnan(f.rate_py)) {
 				snprintf(t1, sizeof(t1), "%.4g %s", f.rate_py, f.rate_unit);
 				snprintf(t2, sizeof(t2), "%.4g %s", f.rate_c, f.rate_unit);
 				pair_row(&t, b, &f, w,
 					 strcmp(f.rate_unit, "requests/s") == 0 ? "requests per second"
 										 : "throughput",
-					 t1, t2, pair_ratio(f.rate_py, f.rate_c));
+					 t1, t2, f.rate_py, f.rate_c);
 			}
 			any = true;
 			pairs_shown++;
