@@ -862,6 +862,16 @@ static bool pair_figures(const struct bench *b, int w, size_t pair, struct pair_
 	return true;
 }
 
+/* A Python/C ratio: below 1 with two digits, so that 0.11× and 0.14× stay apart. */
+static const char *fmt_pair_ratio(double r, char *buf, size_t len)
+{
+	if (!isnan(r) && r < 1)
+		snprintf(buf, len, "%.2g×", r);
+	else
+		fmt_ratio(r, buf, len);
+	return buf;
+}
+
 /* Python / C, only when both figures are above zero (a cost too small to measure has no ratio). */
 static double pair_ratio(double python, double c)
 {
@@ -1567,11 +1577,11 @@ static void section_findings(struct bench *b, struct doc *d)
 				sbuf_printf(&sb, " %s (%s tasks)", b->strategies[f.python],
 					    fmt_count(b->counts[wi][f.hi], n1, sizeof(n1)));
 				if (!isnan(over))
-					sbuf_printf(&sb, " %s %s%s overhead per task", fmt_ratio(over, t1, sizeof(t1)),
+					sbuf_printf(&sb, " %s %s%s overhead per task", fmt_pair_ratio(over, t1, sizeof(t1)),
 						    b->strategies[f.c], possessive(b->strategies[f.c]));
 				if (!isnan(rss))
 					sbuf_printf(&sb, "%s %s %s%s resident memory per task",
-						    isnan(over) ? "" : " and", fmt_ratio(rss, t2, sizeof(t2)),
+						    isnan(over) ? "" : " and", fmt_pair_ratio(rss, t2, sizeof(t2)),
 						    isnan(over) ? b->strategies[f.c] : "its",
 						    isnan(over) ? possessive(b->strategies[f.c]) : "");
 				named = have = true;
@@ -2071,7 +2081,7 @@ static void pair_row(struct table *t, const struct bench *b, const struct pair_f
 	char n1[32], r[64];
 
 	if (!isnan(ratio))
-		fmt_ratio(ratio, r, sizeof(r));
+		fmt_pair_ratio(ratio, r, sizeof(r));
 	else if (c_v <= 0)
 		snprintf(r, sizeof(r), "– (C's too small to measure)");
 	else if (python_v <= 0)
@@ -2093,7 +2103,7 @@ static void section_python(struct bench *b, struct doc *d)
 {
 	struct sbuf sb = {0};
 	char t1[64], t2[64];
-	int pairs_shown = 0, skipped = 0;
+	int pairs_shown = 0, skipped = 0, plan_steps = 0;
 
 	doc_heading(d, 2, "7. C and the tutorial's Python");
 	sbuf_printf(&sb, "The tutorial's own Python programs (%s, run by %s) beside the C strategy "
@@ -2164,10 +2174,15 @@ static void section_python(struct bench *b, struct doc *d)
 	}
 	if (pairs_shown == 0)
 		doc_para(d, "No pair of the tutorial's Python and C was measured in this run.");
-	/* why a Python row is missing: every step skipped for a whole strategy or workload */
+	/* why a Python row is missing: every step skipped for a whole strategy or workload; the
+	 * counts left out of the plan are said in one sentence */
 	for (size_t i = 0; i < b->steps_len; i++) {
 		struct step *st = &b->steps[i];
 
+		if (is_python(st->strategy) && strcmp(st->kind, "plan") == 0) {
+			plan_steps++;
+			continue;
+		}
 		if (!is_python(st->strategy) || strcmp(st->status, "skipped") != 0 || st->count != 0)
 			continue;
 		if (skipped++ == 0) {
@@ -2183,6 +2198,14 @@ static void section_python(struct bench *b, struct doc *d)
 	}
 	if (skipped > 0)
 		doc_list_end(d);
+	if (plan_steps > 0) {
+		sbuf_reset(&sb);
+		sbuf_printf(&sb, "The Python rows stop at smaller counts than C's in BENCH=%s: Python starts "
+				 "a task so slowly that they have shorter count lists of their own (%d "
+				 "strategy × workload pairs; each is listed under \"Skipped and failed\").",
+			    meta_or(b, "mode", "?"), plan_steps);
+		doc_para(d, sbuf_text(&sb));
+	}
 	free(sb.text);
 }
 

@@ -66,7 +66,8 @@ do for [name in 'demo http'] {
 		unset key
 		do for [i = 1:n] {
 			s = word(list, i)
-			set ylabel s."\ntask" font ',17'
+			# a long name on two lines, so that it fits the panel's height
+			set ylabel (is_python(s) ? "python-\n".s[8:]."\ntask" : s."\ntask") font ',17'
 			if (i == n) { set xlabel 'seconds since the run began' ; set format x '%g' } \
 			else { unset xlabel ; set format x '' }
 			f = table(sprintf('timeline-%s-%s.dat', name, s))
@@ -119,6 +120,7 @@ do for [w in workloads] {
 	if (words(list) > 0) {
 		set output out('memory-'.w)
 		set multiplot layout 1, 2 title sprintf('%s: peak memory against task count', w) font ',18'
+		set key font ',14' spacing 0.9 samplen 2 # half a picture wide: the key must leave room
 		set logscale xy
 		set xlabel 'tasks (log scale)'
 		set ylabel "heap peak, KiB (log scale)\npython-*: tracemalloc's" font ',15'
@@ -128,6 +130,7 @@ do for [w in workloads] {
 		plot for [s in list] table(sprintf('memory-%s-%s.dat', w, s)) using 1:($3 / 1048576) \
 			with linespoints lt lt_of(s) title s
 		unset multiplot
+		set key font ',16' spacing 1 samplen 4
 		unset logscale
 	}
 }
@@ -175,6 +178,7 @@ do for [w in workloads] {
 	if (words(list) > 0) {
 		set output out('throughput-'.w)
 		set multiplot layout 1, 2 title sprintf('%s: throughput and latency', w) font ',18'
+		set key font ',14' spacing 0.9 samplen 2
 		set logscale xy
 		set xlabel 'tasks (log scale)'
 		set ylabel sprintf('throughput, %s (log scale)', value('unit_'.w))
@@ -195,6 +199,7 @@ do for [w in workloads] {
 		     lat using ($0 + 0.26):($5 * 1000):(0.24) with boxes lc rgb '#D55E00' fs pattern 5 title 'p99', \
 		     lat using 0:(0):xtic(2) with points ps 0 notitle
 		unset multiplot
+		set key font ',16' spacing 1 samplen 4
 		set xtics norotate
 		set offsets 0, 0, 0, 0
 		set autoscale

@@ -172,7 +172,7 @@ c_over=$("$IOSTRAT_REPORT" get "$c_doc" summary.overhead_s)
 expected=$(awk -v p="$py_over" -v c="$c_over" 'BEGIN {
 	if (p <= 0 || c <= 0) { print "–"; exit }
 	r = p / c
-	if (r >= 10) printf "%.0f×\n", r; else if (r >= 0.1) printf "%.1f×\n", r; else printf "%.2g×\n", r }')
+	if (r >= 10) printf "%.0f×\n", r; else if (r >= 1) printf "%.1f×\n", r; else printf "%.2g×\n", r }')
 got=$(grep '^| python-asyncio | epoll | 8 | overhead per task |' "$run/report.md" | awk -F' [|] ' '{ sub(/ [|]$/, "", $7); print $7 }')
 if [ -n "$got" ] && [ "${got#"$expected"}" != "$got" ]; then
 	pass "the Python/C overhead ratio is computed from the two documents ($got)"
