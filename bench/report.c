@@ -2083,9 +2083,9 @@ static void pair_row(struct table *t, const struct bench *b, const struct pair_f
 	if (!isnan(ratio))
 		fmt_pair_ratio(ratio, r, sizeof(r));
 	else if (c_v <= 0)
-		snprintf(r, sizeof(r), "– (C's too small to measure)");
+		snprintf(r, sizeof(r), "– (C's figure is not above zero)");
 	else if (python_v <= 0)
-		snprintf(r, sizeof(r), "– (Python's too small to measure)");
+		snprintf(r, sizeof(r), "– (Python's figure is not above zero)");
 	else
 		snprintf(r, sizeof(r), "–");
 
