@@ -25,6 +25,8 @@
 #define HTTP_BODY_FIRST_BYTES 4096          /* a body buffer starts this large */
 #define HTTP_MAX_REDIRECTS 5                /* redirects followed, as aiohttp does */
 #define HTTP_URL_MAX 2048                   /* longest URL read from --urls or a state file */
+#define HTTP_ARENA_PER_BODY_BYTE 8          /* arena bytes per body byte: a listing takes ~7 */
+#define HTTP_ARENA_MAX_BYTES (1u << 20)     /* past this, a parse takes the rest from malloc */
 
 /* The subreddits that scripts/httpd serves (its SUBREDDITS): the default target cycles them. */
 static const char *const http_subreddits[] = {
@@ -67,6 +69,51 @@ static struct {
 	uint64_t connections;        /* new connections made by every transfer */
 	char target[HTTP_URL_MAX];   /* the local server's base URL, "" for --url or --urls */
 } http_report;
+
+/* ---- the parse's memory ------------------------------------------------------------------ */
+
+/* jansson makes a malloc() for every value it parses (some 150 for a listing of 5 posts) and a
+ * free() for each in json_decref(). With thousands of transfers in flight the heap is
+ * fragmented and those calls cost as much as the parse itself: a body is parsed into an arena
+ * instead, one block handed out front to back and freed whole once the document is freed.
+ * jansson's allocator is global (json_set_alloc_funcs), the arena in use is per thread. */
+struct http_arena {
+	char *bytes; /* the block */
+	size_t len;  /* its size in bytes */
+	size_t used; /* bytes handed out */
+};
+
+static __thread struct http_arena *http_arena_current; /* the parse going on in this thread */
+
+static bool http_arena_holds(const struct http_arena *arena, const void *pointer)
+{
+	uintptr_t at = (uintptr_t)pointer;
+	uintptr_t start = (uintptr_t)arena->bytes;
+
+	return at >= start && at - start < arena->len;
+}
+
+static void *http_json_malloc(size_t size)
+{
+	struct http_arena *arena = http_arena_current;
+	size_t rounded = (size + 15) & ~(size_t)15; /* malloc's alignment */
+
+	if (arena != NULL && rounded >= size && rounded <= arena->len - arena->used) {
+		void *pointer = arena->bytes + arena->used;
+		arena->used += rounded;
+		return pointer;
+	}
+	return malloc(size); /* no parse going on, or the arena is full */
+}
+
+static void http_json_free(void *pointer)
+{
+	struct http_arena *arena = http_arena_current;
+
+	if (arena != NULL && http_arena_holds(arena, pointer))
+		return; /* freed with the arena */
+	free(pointer);
+}
 
 /* ---- URLs ---------------------------------------------------------------------------- */
 
@@ -333,6 +380,7 @@ static int http_prepare(struct run *run)
 	}
 	state->curl_ready = true;
 	json_object_seed(0);
+	json_set_alloc_funcs(http_json_malloc, http_json_free);
 	int err = pthread_key_create(&state->easy_key, http_easy_free);
 	if (err != 0) {
 		fprintf(stderr, "iostrat: pthread_key_create: %s\n", strerror(err));
@@ -394,6 +442,7 @@ static void http_cleanup(struct run *run)
 	free(state->urls);
 	if (state->curl_ready)
 		curl_global_cleanup();
+	json_set_alloc_funcs(malloc, free);
 	free(state);
 	run->workload_state = NULL;
 }
@@ -637,13 +686,18 @@ static void http_check_body(const struct run *run, struct task *task,
 {
 	json_error_t error;
 	char why[TASK_ERROR_LEN];
+	struct http_arena arena = {.len = HTTP_ARENA_MAX_BYTES};
+
+	if (transfer->body_bytes < HTTP_ARENA_MAX_BYTES / HTTP_ARENA_PER_BODY_BYTE)
+		arena.len = (transfer->body_bytes + 128) * HTTP_ARENA_PER_BODY_BYTE;
+	arena.bytes = malloc(arena.len);
+	http_arena_current = arena.bytes != NULL ? &arena : NULL; /* else malloc for each value */
 	json_t *root = json_loadb(transfer->body != NULL ? transfer->body : "",
 				  transfer->body_bytes, 0, &error);
-
 	if (root == NULL) {
 		http_task_error(task, "not JSON: %s (line %d, column %d)",
 			 error.text, error.line, error.column);
-		return;
+		goto out_free_arena;
 	}
 	task->status = TASK_OK;
 	const char *kind = json_string_value(json_object_get(root, "kind"));
@@ -652,6 +706,9 @@ static void http_check_body(const struct run *run, struct task *task,
 		http_task_error(task, "%s", why);
 	}
 	json_decref(root);
+out_free_arena:
+	http_arena_current = NULL;
+	free(arena.bytes);
 }
 
 static void http_transfer_failed(struct task *task, CURL *easy, CURLcode result,

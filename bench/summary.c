@@ -248,11 +248,7 @@ static json_t *host_document(void)
 	json_object_set_new(host, "cpu_model", model);
 	json_object_set_new(host, "memory_bytes", json_integer((json_int_t)sysconf(_SC_PHYS_PAGES) *
 								sysconf(_SC_PAGESIZE)));
-#if defined(__clang__)
-	json_object_set_new(host, "compiler", json_string("clang " __clang_version__));
-#elif defined(__GNUC__)
-	json_object_set_new(host, "compiler", json_string("gcc " __VERSION__));
-#endif
+	json_object_set_new(host, "compiler", json_string(IOSTRAT_COMPILER));
 	snprintf(text, sizeof(text), "glibc %s", gnu_get_libc_version());
 	json_object_set_new(host, "libc", json_string(text));
 	json_object_set_new(host, "libcurl", json_string(curl_version_info(CURLVERSION_NOW)->version));

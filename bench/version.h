@@ -8,6 +8,15 @@
 #define IOSTRAT_COMMIT "unknown"
 #endif
 
+/* The compiler that built it. */
+#if defined(__clang__)
+#define IOSTRAT_COMPILER "clang " __clang_version__
+#elif defined(__GNUC__)
+#define IOSTRAT_COMPILER "gcc " __VERSION__
+#else
+#define IOSTRAT_COMPILER "unknown"
+#endif
+
 /* The liburing this build links, or NULL for a build without it. */
 #ifndef IOSTRAT_LIBURING_VERSION
 #define IOSTRAT_LIBURING_VERSION NULL

@@ -15,6 +15,7 @@
 #include "strategy.h"
 
 #define LOOP_EVENTS 256 /* events taken per epoll_wait() */
+#define HTTP_ADDS_PER_ROUND 64 /* transfers handed to libcurl per round of the loop */
 
 /* What an epoll event is about: the pointer in epoll_event.data points at one of these. */
 enum source_kind {
@@ -368,11 +369,15 @@ static void file_teardown(struct loop *loop)
  * of curl_multi_info_read(). The model is curl's docs/examples/ephiperfifo.c. */
 
 /* A descriptor libcurl asked us to watch. Entries are kept by descriptor number until the end
- * of the run: an event already taken from epoll_wait() for a socket that libcurl has closed
- * since finds its entry still there, unwatched, and is dropped. */
+ * of the run: an event already taken from epoll_wait() for a socket that libcurl has let go of
+ * since finds its entry still there, unwanted, and is dropped. A socket libcurl lets go of
+ * stays registered: a kept-alive connection is usually wanted again by the next transfer
+ * (one EPOLL_CTL_MOD then, instead of a DEL now and an ADD then), and closing a socket takes
+ * it out of the epoll set by itself. */
 struct http_socket {
 	struct source source; /* first member: epoll hands back &source */
-	uint32_t events;      /* what epoll watches for, 0 when not registered */
+	uint32_t events;      /* what epoll was last told to watch for, 0 when not registered */
+	bool wanted;          /* libcurl waits on it: else an event for it is dropped */
 };
 
 /* One transfer in flight. Its easy handle is made once and reused by the slot's next tasks:
@@ -386,6 +391,9 @@ struct http_slot {
 struct http_loop {
 	CURLM *multi;                  /* libcurl's multi handle */
 	struct source timer;           /* timerfd armed for libcurl's next timeout */
+	int64_t timer_due_ns;          /* when the timerfd fires (CLOCK_MONOTONIC), 0 when disarmed */
+	long transfers_ended;          /* transfers libcurl has handed back */
+	long added;                    /* transfers handed to libcurl in this round of the loop */
 	struct http_socket **sockets;  /* by descriptor number, each made on first use */
 	size_t sockets_len;            /* entries in sockets */
 	struct http_slot *slots;       /* run_jobs() of them */
@@ -432,11 +440,8 @@ static int http_on_curl_socket(CURL *easy, curl_socket_t fd, int what, void *use
 	(void)socketp;
 
 	if (what == CURL_POLL_REMOVE) {
-		if ((size_t)fd < http->sockets_len && http->sockets[fd] != NULL &&
-		    http->sockets[fd]->events != 0) {
-			epoll_ctl(http->loop->epoll_fd, EPOLL_CTL_DEL, fd, NULL);
-			http->sockets[fd]->events = 0;
-		}
+		if ((size_t)fd < http->sockets_len && http->sockets[fd] != NULL)
+			http->sockets[fd]->wanted = false;
 		return 0;
 	}
 	entry = http_socket_entry(http, fd);
@@ -450,33 +455,42 @@ static int http_on_curl_socket(CURL *easy, curl_socket_t fd, int what, void *use
 	};
 	int op = entry->events == 0 ? EPOLL_CTL_ADD : EPOLL_CTL_MOD;
 	int done = epoll_ctl(http->loop->epoll_fd, op, fd, &event);
-	if (done < 0 && errno == ENOENT) /* closed and reopened behind our back: add it anew */
+	if (done < 0 && errno == ENOENT) /* closed (so unregistered) and reopened: add it anew */
 		done = epoll_ctl(http->loop->epoll_fd, EPOLL_CTL_ADD, fd, &event);
 	if (done < 0) {
 		http->callback_errno = errno;
 		return -1;
 	}
 	entry->events = event.events != 0 ? event.events : EPOLLERR; /* never 0 while registered */
+	entry->wanted = true;
 	return 0;
 }
 
-/* CURLMOPT_TIMERFUNCTION: libcurl wants to be called back in timeout_ms (-1: never). */
+/* CURLMOPT_TIMERFUNCTION: libcurl wants to be called back in timeout_ms (-1: never). 0 means
+ * at once, but from the loop, not from here; libcurl says 0 again for every handle added, and a
+ * timerfd that has fired already stays readable until the loop reads it: no need to rearm it. */
 static int http_on_curl_timer(CURLM *multi, long timeout_ms, void *userp)
 {
 	struct http_loop *http = userp;
 	struct itimerspec when = {0}; /* all zero disarms it */
+	int64_t now_ns = run_now_ns();
+	int64_t due_ns = 0;
 	(void)multi;
 
+	if (timeout_ms == 0 && http->timer_due_ns != 0 && http->timer_due_ns <= now_ns)
+		return 0;
+	if (timeout_ms < 0 && http->timer_due_ns == 0)
+		return 0;
 	if (timeout_ms >= 0) {
-		when.it_value.tv_sec = timeout_ms / 1000;
-		when.it_value.tv_nsec = (timeout_ms % 1000) * 1000000L;
-		if (timeout_ms == 0)
-			when.it_value.tv_nsec = 1; /* at once, but from the loop, not from here */
+		due_ns = now_ns + (int64_t)timeout_ms * 1000000LL;
+		when.it_value.tv_sec = due_ns / 1000000000LL;
+		when.it_value.tv_nsec = due_ns % 1000000000LL;
 	}
-	if (timerfd_settime(http->timer.fd, 0, &when, NULL) < 0) {
+	if (timerfd_settime(http->timer.fd, TFD_TIMER_ABSTIME, &when, NULL) < 0) {
 		http->callback_errno = errno;
 		return -1;
 	}
+	http->timer_due_ns = due_ns;
 	return 0;
 }
 
@@ -509,6 +523,7 @@ static void http_collect(struct loop *loop)
 		CURLcode result = message->data.result; /* message is gone once the handle is */
 		curl_easy_getinfo(message->easy_handle, CURLINFO_PRIVATE, (char **)&slot);
 		curl_multi_remove_handle(http->multi, slot->easy);
+		http->transfers_ended++;
 		http_finish(loop, slot, result);
 	}
 }
@@ -583,6 +598,10 @@ static int http_setup(struct loop *loop)
 	curl_multi_setopt(http->multi, CURLMOPT_SOCKETDATA, http);
 	curl_multi_setopt(http->multi, CURLMOPT_TIMERFUNCTION, http_on_curl_timer);
 	curl_multi_setopt(http->multi, CURLMOPT_TIMERDATA, http);
+	/* One idle connection kept per slot. libcurl's own bound is 4 x the handles in the multi
+	 * handle, which drops while finished transfers are removed before new ones are added,
+	 * and then it closes the very connections the next tasks would have reused. */
+	curl_multi_setopt(http->multi, CURLMOPT_MAXCONNECTS, jobs);
 	return 0;
 out_teardown:
 	http_teardown(loop);
@@ -607,7 +626,18 @@ static int start_http(struct loop *loop, struct task *task)
 	if (ops->easy_setup(loop->run, task, slot->easy, &slot->ctx) < 0)
 		goto out_free_slot;
 	curl_easy_setopt(slot->easy, CURLOPT_PRIVATE, slot);
+	/* libcurl 7.88 walks every connection to the host for an idle one to reuse when a
+	 * transfer starts, and every connection in its cache when a transfer that left its
+	 * connection there is removed: with n transfers in flight, n^2 steps. Before any
+	 * transfer has ended there is no idle connection to find. And when every task not yet
+	 * started has a free slot waiting for it (all in flight), none waits for this transfer
+	 * to end: its connection is closed when it is done, not kept for a reuse that only the
+	 * timing of the rounds (http_may_start) could bring. */
+	long unstarted = loop->run->params.tasks - loop->next_task;
+	curl_easy_setopt(slot->easy, CURLOPT_FRESH_CONNECT, http->transfers_ended == 0 ? 1L : 0L);
+	curl_easy_setopt(slot->easy, CURLOPT_FORBID_REUSE, unstarted <= http->free_count ? 1L : 0L);
 	CURLMcode rc = curl_multi_add_handle(http->multi, slot->easy);
+	http->added++;
 	if (rc != CURLM_OK) {
 		http_finish(loop, slot, CURLE_FAILED_INIT);
 		snprintf(task->error, sizeof(task->error), "curl_multi_add_handle: %s",
@@ -622,13 +652,39 @@ out_free_slot:
 	return 0;
 }
 
+/* libcurl 7.88 connects every transfer it was handed in one go, and sends their requests
+ * only on the writable events that follow: given 10,000 at once, the first request leaves
+ * after the last connect(). Handed at most HTTP_ADDS_PER_ROUND per round of the loop, it
+ * sends each round's requests while it connects the next round's. */
+static void http_round_begin(struct loop *loop)
+{
+	struct http_loop *http = loop->http;
+
+	if (http != NULL)
+		http->added = 0;
+}
+
+static bool http_may_start(const struct loop *loop)
+{
+	const struct http_loop *http = loop->http;
+
+	return http == NULL || http->added < HTTP_ADDS_PER_ROUND;
+}
+
 static int on_http_socket(struct loop *loop, struct source *source, uint32_t events)
 {
 	struct http_socket *entry = (struct http_socket *)source;
 	int flags = 0;
 
-	if (entry->events == 0)
-		return 0; /* libcurl let go of it after epoll_wait() reported it */
+	if (!entry->wanted) {
+		/* libcurl let go of it: an idle connection that the server closed, or an event
+		 * taken from epoll_wait() before libcurl let go. Level-triggered epoll would report
+		 * it again and again: stop watching it (a socket closed since is gone already). */
+		if (entry->events != 0)
+			epoll_ctl(loop->epoll_fd, EPOLL_CTL_DEL, source->fd, NULL);
+		entry->events = 0;
+		return 0;
+	}
 	if (events & EPOLLIN)
 		flags |= CURL_CSELECT_IN;
 	if (events & EPOLLOUT)
@@ -643,8 +699,12 @@ static int on_http_timer(struct loop *loop)
 	struct http_loop *http = loop->http;
 	uint64_t expirations;
 
-	if (read(http->timer.fd, &expirations, sizeof(expirations)) < 0 && errno != EAGAIN)
+	if (read(http->timer.fd, &expirations, sizeof(expirations)) < 0) {
+		if (errno == EAGAIN)
+			return 0; /* rearmed for later since epoll_wait() saw it fire */
 		return loop_fail(loop, "read libcurl's timerfd");
+	}
+	http->timer_due_ns = 0; /* a one-shot timer that fired is disarmed */
 	return http_act(loop, CURL_SOCKET_TIMEOUT, 0);
 }
 
@@ -710,7 +770,9 @@ static int start_tasks(struct loop *loop)
 {
 	struct run *run = loop->run;
 
-	while (loop->next_task < run->params.tasks && run->inflight < run_jobs(run)) {
+	http_round_begin(loop);
+	while (loop->next_task < run->params.tasks && run->inflight < run_jobs(run) &&
+	       http_may_start(loop)) {
 		struct task *task = &run->tasks[loop->next_task++];
 		run_task_started(run, task);
 		run_inflight_add(run, 1);

@@ -86,6 +86,23 @@ check "epoll: connections are kept alive in the multi handle (at most -j of them
 check "epoll: -j bounds the requests in flight" \
 	[ "$(json_get "$test_tmp/epoll-reuse.json" summary.inflight_peak)" = 3 ]
 
+# libcurl's own bound on its connection cache (4 x the handles in the multi handle) drops while
+# finished transfers are removed before new ones are added; it then closed connections that
+# the next tasks could have reused (some 200 connections for 2,000 requests over 100 slots).
+run keepalive epoll http -n 2000 -j 100 -q
+check "epoll -n 2000 -j 100: every task ok" [ "$(json_get "$test_tmp/keepalive.json" summary.tasks_ok)" = 2000 ]
+check "epoll -n 2000 -j 100: one kept-alive connection per slot, exactly 100" \
+	[ "$(json_get "$test_tmp/keepalive.json" summary.connections)" = 100 ]
+
+# All in flight: transfers are handed to libcurl in rounds, but every one is in flight before
+# the first response comes back, each on a connection of its own.
+run allin epoll http -n 600 --delay 500ms -q
+check "epoll -n 600 --delay 500ms: every task ok" [ "$(json_get "$test_tmp/allin.json" summary.tasks_ok)" = 600 ]
+check "epoll -n 600 --delay 500ms: all 600 in flight at once" \
+	[ "$(json_get "$test_tmp/allin.json" summary.inflight_peak)" = 600 ]
+check "epoll -n 600 --delay 500ms: a connection each (none can be reused)" \
+	[ "$(json_get "$test_tmp/allin.json" summary.connections)" = 600 ]
+
 run quiet epoll http -n 4 -q
 check "-q prints no listing" not grep -q '^/r/' "$test_tmp/quiet.out"
 
@@ -113,6 +130,10 @@ check "--url: params.url in the result" [ "$(json_get "$test_tmp/small.json" par
 run large blocking http -n 1 --url "$base/large.json"
 check "a 4 MiB body is received whole and parsed" [ "$status" -eq 0 ]
 check "a 4 MiB body: its bytes are counted" [ "$(json_get "$test_tmp/large.json" tasks.0.bytes)" -ge 4194304 ]
+# A body whose values outgrow the parse's arena takes the rest from malloc.
+run large-epoll epoll http -n 2 --url "$base/large.json" -q
+check "epoll: two 4 MiB bodies parsed side by side, past the parse's arena" \
+	[ "$status" -eq 0 ] && [ "$(json_get "$test_tmp/large-epoll.json" summary.tasks_ok)" = 2 ]
 
 printf '# task i fetches line i mod 2\n\n%s\n%s\n' "$base/small.json" "$base/status/404" >"$test_tmp/urls.txt"
 run urls epoll http -n 4 --urls "$test_tmp/urls.txt"
