@@ -754,16 +754,22 @@ static double bare_per_op_s(const struct bench *b, int prim)
 }
 
 /* The largest count at which every strategy that was timed at all was timed; else the largest
- * count with a document for most of them. */
+ * count with a document for most of them. The C strategies choose it: the tutorial's Python rows,
+ * with shorter count lists, appear there when they reached it. */
 static int reference_count(const struct bench *b, int w)
 {
 	int best = -1, best_docs = 0;
+	bool any_c = false;
 
+	for (int s = 0; s < b->nstrategies; s++)
+		any_c = any_c || !is_python(b->strategies[s]);
 	for (int c = 0; c < b->ncounts[w]; c++) {
 		int docs = 0;
 
-		for (int s = 0; s < b->nstrategies; s++)
-			docs += cell_doc(&b->cells[w][s][c]) != NULL;
+		for (int s = 0; s < b->nstrategies; s++) {
+			if (!any_c || !is_python(b->strategies[s]))
+				docs += cell_doc(&b->cells[w][s][c]) != NULL;
+		}
 		if (docs >= best_docs && docs > 0) {
 			best = c;
 			best_docs = docs;
@@ -2018,6 +2024,17 @@ static void section_throughput(struct bench *b, struct doc *d, int w)
 				    unit, fmt_seconds(json_num(doc, "summary.latency_s.p99"), t1, sizeof(t1)));
 	}
 	cap.text[cap.len - 1] = '.';
+	for (int s = 0, short_rows = 0; s < b->nstrategies && ref >= 0; s++) {
+		int lo, hi;
+
+		if (!is_python(b->strategies[s]) || cell_doc(&b->cells[w][s][ref]) != NULL ||
+		    (!count_span(b, w, s, false, &lo, &hi) && lo < 0))
+			continue;
+		sbuf_printf(&cap, "%s%s", short_rows++ ? ", " : " Not at that count (shorter count lists): ",
+			    b->strategies[s]);
+	}
+	if (cap.text[cap.len - 1] != '.')
+		sbuf_printf(&cap, ".");
 	snprintf(chart, sizeof(chart), "throughput-%s", wn);
 	doc_figure(d, chart, "Throughput and latency percentiles", sbuf_text(&cap));
 	doc_table(d, &t);
