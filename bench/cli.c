@@ -148,6 +148,10 @@ void cli_print_list(void)
 		else
 			printf("  %-10s %s\n", (*w)->name, (*w)->summary);
 	}
+	/* Not an entry of either list: scripts that read the lists stop at this unindented line. */
+	printf("\nThe tutorial's Python: scripts/python/iostrat-py "
+	       "python-blocking|python-processes|python-threads|python-asyncio WORKLOAD [options] "
+	       "(see scripts/python/README.md)\n");
 }
 
 static void list_names(FILE *out)

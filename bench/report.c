@@ -269,6 +269,36 @@ struct bench {
 
 static const char *const report_bare_names[3] = {"fork", "thread", "timer"};
 
+/* The tutorial's own Python programs (scripts/python/iostrat-py), each beside the C strategy that
+ * waits the same way: it is compared with that one, and drawn in its colour with a dash of its
+ * own. */
+static const struct report_python_pair {
+	const char *python;   /* the Python program's strategy */
+	const char *c;        /* iostrat's strategy that waits the same way */
+} report_python_pairs[] = {
+	{.python = "python-blocking", .c = "blocking"},
+	{.python = "python-processes", .c = "processes"},
+	{.python = "python-threads", .c = "threads"},
+	{.python = "python-asyncio", .c = "epoll"},
+};
+
+#define REPORT_PYTHON_PAIRS (sizeof(report_python_pairs) / sizeof(*report_python_pairs))
+
+/* The C strategy a Python strategy is compared with, or NULL for a C strategy. */
+static const char *python_partner(const char *strategy)
+{
+	for (size_t i = 0; i < REPORT_PYTHON_PAIRS; i++) {
+		if (strcmp(report_python_pairs[i].python, strategy) == 0)
+			return report_python_pairs[i].c;
+	}
+	return NULL;
+}
+
+static bool is_python(const char *strategy)
+{
+	return python_partner(strategy) != NULL || strncmp(strategy, "python-", 7) == 0;
+}
+
 static const char *meta_get(const struct bench *b, const char *key)
 {
 	for (size_t i = 0; i < b->meta_len; i++) {
@@ -582,6 +612,43 @@ static bool cell_timed(const struct cell *cell)
 	return cell && cell->timing.runs > 0;
 }
 
+/* Whether a document's heap is tracemalloc's (the Python objects it traced) rather than iostrat's
+ * count of every malloc of the process: the two count different things and must say so. */
+static bool heap_traced(json_t *doc)
+{
+	const char *source = json_str(doc, "summary.heap_source");
+
+	return source != NULL && strcmp(source, "tracemalloc") == 0;
+}
+
+/* " (tracemalloc)" after a traced heap figure, nothing after iostrat's. */
+static const char *heap_label(json_t *doc)
+{
+	return heap_traced(doc) ? " (tracemalloc)" : "";
+}
+
+/* Whether any of a strategy's documents for a workload has a traced heap. */
+static bool strategy_heap_traced(const struct bench *b, int w, int s)
+{
+	for (int c = 0; c < b->ncounts[w]; c++) {
+		if (heap_traced(cell_doc(&b->cells[w][s][c])))
+			return true;
+	}
+	return false;
+}
+
+/* Whether the tutorial's Python left a document for a workload in this run. */
+static bool any_python(const struct bench *b, int w)
+{
+	for (int s = 0; s < b->nstrategies; s++) {
+		for (int c = 0; c < b->ncounts[w] && is_python(b->strategies[s]); c++) {
+			if (cell_doc(&b->cells[w][s][c]) != NULL)
+				return true;
+		}
+	}
+	return false;
+}
+
 /* The fixed delay of a workload's sweep, from the run's description; NaN when none (file). */
 static double workload_delay(const struct bench *b, int w)
 {
@@ -687,16 +754,22 @@ static double bare_per_op_s(const struct bench *b, int prim)
 }
 
 /* The largest count at which every strategy that was timed at all was timed; else the largest
- * count with a document for most of them. */
+ * count with a document for most of them. The C strategies choose it: the tutorial's Python rows,
+ * with shorter count lists, appear there when they reached it. */
 static int reference_count(const struct bench *b, int w)
 {
 	int best = -1, best_docs = 0;
+	bool any_c = false;
 
+	for (int s = 0; s < b->nstrategies; s++)
+		any_c = any_c || !is_python(b->strategies[s]);
 	for (int c = 0; c < b->ncounts[w]; c++) {
 		int docs = 0;
 
-		for (int s = 0; s < b->nstrategies; s++)
-			docs += cell_doc(&b->cells[w][s][c]) != NULL;
+		for (int s = 0; s < b->nstrategies; s++) {
+			if (!any_c || !is_python(b->strategies[s]))
+				docs += cell_doc(&b->cells[w][s][c]) != NULL;
+		}
 		if (docs >= best_docs && docs > 0) {
 			best = c;
 			best_docs = docs;
@@ -718,6 +791,97 @@ static double throughput(const struct bench *b, int w, json_t *doc, const char *
 	}
 	*unit = "tasks/s";
 	return json_num(doc, "params.tasks") / json_num(doc, "summary.wall_s");
+}
+
+/* A Python strategy and its C partner on one workload, at the counts both reached (a result
+ * document of a run whose tasks were all ok). */
+struct pair_figures {
+	int python, c;            /* strategy indexes */
+	int lo, hi;               /* count indexes: smallest and largest both reached; -1: none */
+	double overhead_py_s;     /* (wall - ideal) / tasks at hi, NaN without an ideal */
+	double overhead_c_s;
+	double heap_py_bytes;     /* heap per task: slope from lo to hi, or peak / tasks at hi alone */
+	double heap_c_bytes;
+	double rss_py_bytes;      /* resident memory per task, the same way */
+	double rss_c_bytes;
+	double rate_py;           /* requests/s (http) or MB/s (file) at hi; NaN for sleep */
+	double rate_c;
+	const char *rate_unit;    /* "requests/s", "MB/s" */
+};
+
+static bool cell_reached(const struct cell *cell)
+{
+	json_t *doc = cell_doc(cell);
+
+	return doc != NULL && strcmp(cell->step->status, "ok") == 0 &&
+	       json_num(doc, "summary.tasks_ok") == json_num(doc, "params.tasks");
+}
+
+/* A per-task figure of a summary key: the slope between two counts, or the figure over the
+ * tasks when there is only one. */
+static double per_task(json_t *lo_doc, long lo_n, json_t *hi_doc, long hi_n, const char *key)
+{
+	if (lo_doc == NULL || lo_n == hi_n)
+		return json_num(hi_doc, key) / (double)hi_n;
+	return (json_num(hi_doc, key) - json_num(lo_doc, key)) / (double)(hi_n - lo_n);
+}
+
+static bool pair_figures(const struct bench *b, int w, size_t pair, struct pair_figures *f)
+{
+	const char *unit = "tasks/s";
+	json_t *py_hi, *c_hi, *py_lo, *c_lo;
+	long n_hi, n_lo;
+
+	memset(f, 0, sizeof(*f));
+	f->python = strategy_index(b, report_python_pairs[pair].python);
+	f->c = strategy_index(b, report_python_pairs[pair].c);
+	f->lo = f->hi = -1;
+	if (f->python < 0 || f->c < 0)
+		return false;
+	for (int c = 0; c < b->ncounts[w]; c++) {
+		if (!cell_reached(&b->cells[w][f->python][c]) || !cell_reached(&b->cells[w][f->c][c]))
+			continue;
+		if (f->lo < 0)
+			f->lo = c;
+		f->hi = c;
+	}
+	if (f->hi < 0)
+		return false;
+	n_hi = b->counts[w][f->hi];
+	n_lo = b->counts[w][f->lo];
+	py_hi = cell_doc(&b->cells[w][f->python][f->hi]);
+	c_hi = cell_doc(&b->cells[w][f->c][f->hi]);
+	py_lo = cell_doc(&b->cells[w][f->python][f->lo]);
+	c_lo = cell_doc(&b->cells[w][f->c][f->lo]);
+	f->overhead_py_s = json_num(py_hi, "summary.overhead_s") / (double)n_hi;
+	f->overhead_c_s = json_num(c_hi, "summary.overhead_s") / (double)n_hi;
+	f->heap_py_bytes = per_task(py_lo, n_lo, py_hi, n_hi, "summary.heap_peak_bytes");
+	f->heap_c_bytes = per_task(c_lo, n_lo, c_hi, n_hi, "summary.heap_peak_bytes");
+	f->rss_py_bytes = per_task(py_lo, n_lo, py_hi, n_hi, "summary.rss_peak_total_bytes");
+	f->rss_c_bytes = per_task(c_lo, n_lo, c_hi, n_hi, "summary.rss_peak_total_bytes");
+	f->rate_py = f->rate_c = NAN;
+	if (strcmp(b->workloads[w], "sleep") != 0) {
+		f->rate_py = throughput(b, w, py_hi, &unit);
+		f->rate_c = throughput(b, w, c_hi, &unit);
+	}
+	f->rate_unit = unit;
+	return true;
+}
+
+/* A Python/C ratio: below 1 with two digits, so that 0.11× and 0.14× stay apart. */
+static const char *fmt_pair_ratio(double r, char *buf, size_t len)
+{
+	if (!isnan(r) && r < 1)
+		snprintf(buf, len, "%.2g×", r);
+	else
+		fmt_ratio(r, buf, len);
+	return buf;
+}
+
+/* Python / C, only when both figures are above zero (a cost too small to measure has no ratio). */
+static double pair_ratio(double python, double c)
+{
+	return (python > 0 && c > 0) ? python / c : NAN;
 }
 
 /* What the demo's tasks did, from its parameters: "4 tasks sleeping 100 ms each". */
@@ -806,6 +970,14 @@ static void write_data(struct bench *b)
 	for (int s = 0; s < b->nstrategies; s++)
 		sbuf_printf(&list, "%s%s", s ? " " : "", b->strategies[s]);
 	fprintf(vars, "strategies = \"%s\"\n", sbuf_text(&list));
+	/* the colour of each strategy: its own, or, for the tutorial's Python, its C partner's */
+	sbuf_reset(&list);
+	for (int s = 0; s < b->nstrategies; s++) {
+		const char *partner = python_partner(b->strategies[s]);
+
+		sbuf_printf(&list, "%s%s", s ? " " : "", partner ? partner : b->strategies[s]);
+	}
+	fprintf(vars, "colour_of = \"%s\"\n", sbuf_text(&list));
 	{
 		char demo[128];
 
@@ -1213,6 +1385,14 @@ static const char report_html_tail[] =
 
 /* ---- the report's sections ---------------------------------------------------------------- */
 
+/* "threads'" but "epoll's" */
+static const char *possessive(const char *name)
+{
+	size_t n = strlen(name);
+
+	return (n > 0 && name[n - 1] == 's') ? "'" : "'s";
+}
+
 static const char *strategy_name(const struct bench *b, int s)
 {
 	return b->strategies[s];
@@ -1312,7 +1492,8 @@ static void section_findings(struct bench *b, struct doc *d)
 					    fmt_bytes(rss, t1, sizeof(t1)));
 			else
 				sbuf_printf(&sb, " %s no resident growth measured", strategy_name(b, s));
-			sbuf_printf(&sb, " and %s of heap", fmt_bytes(heap > 0 ? heap : 0, t2, sizeof(t2)));
+			sbuf_printf(&sb, " and %s of heap%s", fmt_bytes(heap > 0 ? heap : 0, t2, sizeof(t2)),
+				    strategy_heap_traced(b, w, s) ? " (tracemalloc's)" : "");
 			if (stack > 0)
 				sbuf_printf(&sb, " (plus %s of address space reserved for its stack)",
 					    fmt_bytes(stack, t3, sizeof(t3)));
@@ -1351,7 +1532,8 @@ static void section_findings(struct bench *b, struct doc *d)
 
 		sbuf_reset(&sb);
 		sbuf_printf(&sb, "The tutorial's 4-task demo, heap peak (every malloc of the process that "
-				 "reports it, the counterpart of its tracemalloc figures):");
+				 "reports it, the counterpart of its tracemalloc figures; for the tutorial's "
+				 "own Python, tracemalloc's figures themselves):");
 		for (int s = 0; s < b->nstrategies; s++) {
 			heap[s] = NAN;
 			for (size_t i = 0; i < b->steps_len; i++) {
@@ -1363,12 +1545,56 @@ static void section_findings(struct bench *b, struct doc *d)
 			}
 			if (isnan(heap[s]))
 				continue;
-			sbuf_printf(&sb, " %s %s bytes;", strategy_name(b, s),
-				    fmt_count((long)heap[s], n1, sizeof(n1)));
+			sbuf_printf(&sb, " %s %s bytes%s;", strategy_name(b, s),
+				    fmt_count((long)heap[s], n1, sizeof(n1)),
+				    is_python(b->strategies[s]) ? " (tracemalloc)" : "");
 			have = true;
 		}
 		if (have) {
 			sb.text[sb.len - 1] = '.';
+			doc_item(d, sbuf_text(&sb));
+			any = true;
+		}
+	}
+	/* the tutorial's Python beside C, from the pairs of section 7: one sentence */
+	{
+		bool have = false;
+
+		sbuf_reset(&sb);
+		sbuf_printf(&sb, "The tutorial's Python against C, at the largest count both reached "
+				 "(section 7) —");
+		for (int wi = 0; wi < b->nworkloads; wi++) {
+			bool named = false;
+
+			for (size_t i = 0; i < REPORT_PYTHON_PAIRS; i++) {
+				struct pair_figures f;
+				double over, rss;
+
+				if (!pair_figures(b, wi, i, &f))
+					continue;
+				over = pair_ratio(f.overhead_py_s, f.overhead_c_s);
+				rss = pair_ratio(f.rss_py_bytes, f.rss_c_bytes);
+				if (isnan(over) && isnan(rss))
+					continue;
+				if (named)
+					sbuf_printf(&sb, ",");
+				else
+					sbuf_printf(&sb, "%s %s:", have ? ";" : "", b->workloads[wi]);
+				sbuf_printf(&sb, " %s (%s tasks)", b->strategies[f.python],
+					    fmt_count(b->counts[wi][f.hi], n1, sizeof(n1)));
+				if (!isnan(over))
+					sbuf_printf(&sb, " %s %s%s overhead per task", fmt_pair_ratio(over, t1, sizeof(t1)),
+						    b->strategies[f.c], possessive(b->strategies[f.c]));
+				if (!isnan(rss))
+					sbuf_printf(&sb, "%s %s %s%s resident memory per task",
+						    isnan(over) ? "" : " and", fmt_pair_ratio(rss, t2, sizeof(t2)),
+						    isnan(over) ? b->strategies[f.c] : "its",
+						    isnan(over) ? possessive(b->strategies[f.c]) : "");
+				named = have = true;
+			}
+		}
+		if (have) {
+			sbuf_printf(&sb, ".");
 			doc_item(d, sbuf_text(&sb));
 			any = true;
 		}
@@ -1417,6 +1643,10 @@ static void section_machine(struct bench *b, struct doc *d)
 		   meta_or(b, "pid_max", "?"));
 	table_cell(&t, "iostrat");
 	table_cell(&t, "%s", meta_or(b, "iostrat_version", "?"));
+	if (meta_get(b, "python_version") != NULL) {
+		table_cell(&t, "the tutorial's Python");
+		table_cell(&t, "%s", meta_or(b, "python_version", "?"));
+	}
 	for (size_t i = 0; i < sizeof(host_keys) / sizeof(*host_keys); i++) {
 		const char *v = json_str(b->host, host_keys[i][0]);
 
@@ -1464,6 +1694,16 @@ static void section_method(struct bench *b, struct doc *d)
 	doc_item(d, "Memory, threads, processes, tasks in flight and latencies come from iostrat's "
 		    "own result document (--json) of one more run of each command: what the kernel "
 		    "saw, not what was asked for.");
+	if (meta_get(b, "python_strategies") != NULL && *meta_or(b, "python_strategies", "") != '\0') {
+		sbuf_reset(&sb);
+		sbuf_printf(&sb, "The tutorial's own Python programs (%s) are run by %s and measured "
+				 "the same way, in the same rounds, with shorter count lists of their own; "
+				 "they write the same result document, with tracemalloc's figures as their "
+				 "heap.",
+			    meta_or(b, "python_strategies", "?"),
+			    meta_or(b, "python_program", "scripts/python/iostrat-py"));
+		doc_item(d, sbuf_text(&sb));
+	}
 	sbuf_reset(&sb);
 	sbuf_printf(&sb, "A count is skipped when one run is predicted, from the count before, to take "
 			 "over %s s, or when the machine's limits forbid it; a strategy that says it "
@@ -1655,9 +1895,13 @@ static void section_memory(struct bench *b, struct doc *d, int w)
 	sbuf_printf(&head, "3. Peak memory against task count: %s", wn);
 	doc_heading(d, 2, sbuf_text(&head));
 	sbuf_printf(&cap, "Left: heap peak, every malloc of the process that runs the strategy "
-			  "(a forked child's own heap is not in it). Right: resident memory, each "
-			  "process's peak RSS added over every process of the run. Both axes "
-			  "logarithmic. Per task, from the smallest to the largest count:");
+			  "(a forked child's own heap is not in it)");
+	if (any_python(b, w))
+		sbuf_printf(&cap, "; for the tutorial's Python (python-*), tracemalloc's traced peak "
+				  "instead, which counts only the Python objects it traced");
+	sbuf_printf(&cap, ". Right: resident memory, each process's peak RSS added over every "
+			  "process of the run. Both axes logarithmic. Per task, from the smallest to the "
+			  "largest count:");
 	for (int s = 0; s < b->nstrategies; s++) {
 		long to = 0;
 		double rss = memory_per_task(b, w, s, "summary.rss_peak_total_bytes", &to);
@@ -1681,7 +1925,8 @@ static void section_memory(struct bench *b, struct doc *d, int w)
 				continue;
 			table_cell(&t, "%s", b->strategies[s]);
 			table_cell(&t, "%s", fmt_count(b->counts[w][c], n1, sizeof(n1)));
-			table_cell(&t, "%s", fmt_bytes(json_num(doc, "summary.heap_peak_bytes"), t1, sizeof(t1)));
+			table_cell(&t, "%s%s", fmt_bytes(json_num(doc, "summary.heap_peak_bytes"), t1, sizeof(t1)),
+				   heap_label(doc));
 			table_cell(&t, "%s",
 				   fmt_bytes(json_num(doc, "summary.rss_peak_total_bytes"), t2, sizeof(t2)));
 			table_cell(&t, "%s",
@@ -1779,6 +2024,17 @@ static void section_throughput(struct bench *b, struct doc *d, int w)
 				    unit, fmt_seconds(json_num(doc, "summary.latency_s.p99"), t1, sizeof(t1)));
 	}
 	cap.text[cap.len - 1] = '.';
+	for (int s = 0, short_rows = 0; s < b->nstrategies && ref >= 0; s++) {
+		int lo, hi;
+
+		if (!is_python(b->strategies[s]) || cell_doc(&b->cells[w][s][ref]) != NULL ||
+		    (!count_span(b, w, s, false, &lo, &hi) && lo < 0))
+			continue;
+		sbuf_printf(&cap, "%s%s", short_rows++ ? ", " : " Not at that count (shorter count lists): ",
+			    b->strategies[s]);
+	}
+	if (cap.text[cap.len - 1] != '.')
+		sbuf_printf(&cap, ".");
 	snprintf(chart, sizeof(chart), "throughput-%s", wn);
 	doc_figure(d, chart, "Throughput and latency percentiles", sbuf_text(&cap));
 	doc_table(d, &t);
@@ -1816,8 +2072,11 @@ static void section_hyperfine(struct bench *b, struct doc *d, int w)
 
 			if (tm->runs == 0)
 				continue;
-			table_cell(&t, "iostrat %s %s -n %s -q", b->strategies[s], wn,
-				   fmt_count(b->counts[w][c], n1, sizeof(n1)));
+			table_cell(&t, "%s %s %s -n %s -q",
+				   is_python(b->strategies[s])
+					   ? meta_or(b, "python_program", "scripts/python/iostrat-py")
+					   : "iostrat",
+				   b->strategies[s], wn, fmt_count(b->counts[w][c], n1, sizeof(n1)));
 			table_cell(&t, "%.1f", tm->mean_s * 1e3);
 			table_cell(&t, "%.1f", tm->stddev_s * 1e3);
 			table_cell(&t, "%.1f", tm->min_s * 1e3);
@@ -1829,6 +2088,142 @@ static void section_hyperfine(struct bench *b, struct doc *d, int w)
 	doc_table(d, &t);
 	free(cap.text);
 	free(head.text);
+}
+
+/* One row of the comparison: a figure for Python and for C, and their ratio. */
+static void pair_row(struct table *t, const struct bench *b, const struct pair_figures *f, int w,
+		     const char *figure, const char *python, const char *c, double python_v, double c_v)
+{
+	double ratio = pair_ratio(python_v, c_v);
+	char n1[32], r[64];
+
+	if (!isnan(ratio))
+		fmt_pair_ratio(ratio, r, sizeof(r));
+	else if (c_v <= 0)
+		snprintf(r, sizeof(r), "– (C's figure is not above zero)");
+	else if (python_v <= 0)
+		snprintf(r, sizeof(r), "– (Python's figure is not above zero)");
+	else
+		snprintf(r, sizeof(r), "–");
+
+	table_cell(t, "%s", b->strategies[f->python]);
+	table_cell(t, "%s", b->strategies[f->c]);
+	table_cell(t, "%s", fmt_count(b->counts[w][f->hi], n1, sizeof(n1)));
+	table_cell(t, "%s", figure);
+	table_cell(t, "%s", python);
+	table_cell(t, "%s", c);
+	table_cell(t, "%s", r);
+}
+
+/* 7. The tutorial's own Python programs beside the C strategies that wait the same way. */
+static void section_python(struct bench *b, struct doc *d)
+{
+	struct sbuf sb = {0};
+	char t1[64], t2[64];
+	int pairs_shown = 0, skipped = 0, plan_steps = 0;
+
+	doc_heading(d, 2, "7. C and the tutorial's Python");
+	sbuf_printf(&sb, "The tutorial's own Python programs (%s, run by %s) beside the C strategy "
+			 "that waits the same way:",
+		    meta_or(b, "python_version", "scripts/python/iostrat.py"),
+		    meta_or(b, "python_program", "scripts/python/iostrat-py"));
+	for (size_t i = 0; i < REPORT_PYTHON_PAIRS; i++)
+		sbuf_printf(&sb, " %s beside %s%s", report_python_pairs[i].python, report_python_pairs[i].c,
+			    i + 1 < REPORT_PYTHON_PAIRS ? "," : ".");
+	sbuf_printf(&sb, " Each pair is compared at the largest task count both reached with every "
+			 "task ok, from their result documents. Overhead per task is (wall - ideal) / "
+			 "tasks of that run (the interpreter's start is not in it: wall time runs from "
+			 "the first task's start). Heap and resident memory per task are the slope from "
+			 "the smallest to the largest count both reached (what one more task adds), or "
+			 "the figure over the tasks when they share one count. The last column is "
+			 "Python's figure over C's.");
+	doc_para(d, sbuf_text(&sb));
+	sbuf_reset(&sb);
+	doc_para(d, "The two heaps do not count the same thing. iostrat's is every malloc of the "
+		    "process (its own, the C library's, libcurl's, jansson's), from before main() "
+		    "begins. The Python programs' is tracemalloc's: the Python objects allocated after "
+		    "tracing began, not the interpreter's own C allocations nor what C libraries "
+		    "allocate beneath Python. Read their ratio as orders of magnitude, not bytes; the "
+		    "resident memory (each process's peak RSS, added over every process) counts the "
+		    "same thing in both.");
+	for (int w = 0; w < b->nworkloads; w++) {
+		struct table t;
+		bool any = false;
+		char head[128];
+
+		table_head(&t, 7, "Python", "C", "tasks", "figure", "Python", "C", "Python / C");
+		for (size_t i = 0; i < REPORT_PYTHON_PAIRS; i++) {
+			struct pair_figures f;
+
+			if (!pair_figures(b, w, i, &f))
+				continue;
+			if (!isnan(f.overhead_py_s) || !isnan(f.overhead_c_s))
+				pair_row(&t, b, &f, w, "overhead per task",
+					 fmt_seconds(f.overhead_py_s, t1, sizeof(t1)),
+					 fmt_seconds(f.overhead_c_s, t2, sizeof(t2)),
+					 f.overhead_py_s, f.overhead_c_s);
+			pair_row(&t, b, &f, w, "heap per task (Python: tracemalloc; C: every malloc)",
+				 fmt_bytes(f.heap_py_bytes, t1, sizeof(t1)),
+				 fmt_bytes(f.heap_c_bytes, t2, sizeof(t2)),
+				 f.heap_py_bytes, f.heap_c_bytes);
+			pair_row(&t, b, &f, w, "resident memory (RSS) per task",
+				 fmt_bytes(f.rss_py_bytes, t1, sizeof(t1)),
+				 fmt_bytes(f.rss_c_bytes, t2, sizeof(t2)),
+				 f.rss_py_bytes, f.rss_c_bytes);
+			if (!isnan(f.rate_py)) {
+				snprintf(t1, sizeof(t1), "%.4g %s", f.rate_py, f.rate_unit);
+				snprintf(t2, sizeof(t2), "%.4g %s", f.rate_c, f.rate_unit);
+				pair_row(&t, b, &f, w,
+					 strcmp(f.rate_unit, "requests/s") == 0 ? "requests per second"
+										 : "throughput",
+					 t1, t2, f.rate_py, f.rate_c);
+			}
+			any = true;
+			pairs_shown++;
+		}
+		if (!any) {
+			doc_table_free(&t);
+			continue;
+		}
+		snprintf(head, sizeof(head), "%s", b->workloads[w]);
+		doc_heading(d, 3, head);
+		doc_table(d, &t);
+	}
+	if (pairs_shown == 0)
+		doc_para(d, "No pair of the tutorial's Python and C was measured in this run.");
+	/* why a Python row is missing: every step skipped for a whole strategy or workload; the
+	 * counts left out of the plan are said in one sentence */
+	for (size_t i = 0; i < b->steps_len; i++) {
+		struct step *st = &b->steps[i];
+
+		if (is_python(st->strategy) && strcmp(st->kind, "plan") == 0) {
+			plan_steps++;
+			continue;
+		}
+		if (!is_python(st->strategy) || strcmp(st->status, "skipped") != 0 || st->count != 0)
+			continue;
+		if (skipped++ == 0) {
+			doc_para(d, "Python rows left out of this run, and why:");
+			doc_list_begin(d);
+		}
+		sbuf_reset(&sb);
+		if (strcmp(st->workload, "-") != 0)
+			sbuf_printf(&sb, "%s × %s: %s", st->strategy, st->workload, st->reason);
+		else
+			sbuf_printf(&sb, "%s: skipped – %s", st->strategy, st->reason);
+		doc_item(d, sbuf_text(&sb));
+	}
+	if (skipped > 0)
+		doc_list_end(d);
+	if (plan_steps > 0) {
+		sbuf_reset(&sb);
+		sbuf_printf(&sb, "The Python rows stop at smaller counts than C's in BENCH=%s: Python starts "
+				 "a task so slowly that they have shorter count lists of their own (%d "
+				 "strategy × workload pairs; each is listed under \"Skipped and failed\").",
+			    meta_or(b, "mode", "?"), plan_steps);
+		doc_para(d, sbuf_text(&sb));
+	}
+	free(sb.text);
 }
 
 static void section_skipped(struct bench *b, struct doc *d)
@@ -1963,6 +2358,7 @@ static int write_report(struct bench *b)
 		section_throughput(b, &d, w);
 	for (int w = 0; w < b->nworkloads; w++)
 		section_hyperfine(b, &d, w);
+	section_python(b, &d);
 	section_skipped(b, &d);
 	section_files(b, &d);
 	fputs(report_html_tail, d.html);

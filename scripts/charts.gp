@@ -1,7 +1,9 @@
 # charts.gp - the report's charts, drawn from the tables that iostrat-report writes in DIR/data.
 #   gnuplot -e "dir='reports/latest'; term='pngcairo'" scripts/charts.gp     (or term='svg')
 # Every chart is at least 1280x720 with a 16-point font, Okabe-Ito colours (safe for colour-blind
-# readers) and a dash type of its own per strategy, so that it reads when projected.
+# readers) and a dash type of its own per strategy, so that it reads when projected. The
+# tutorial's own Python (python-*) takes the colour of the C strategy it is compared with
+# (colour_of, from vars.gp) with a dash and dot line and open points of its own.
 
 load dir.'/data/vars.gp'
 ext = (term eq 'svg') ? 'svg' : 'png'
@@ -20,8 +22,19 @@ set linetype 5 lc rgb '#CC79A7' dt 3 lw 3 pt 11 ps 1.8
 set linetype 6 lc rgb '#56B4E9' dt 6 lw 3 pt 15 ps 1.6
 set linetype 7 lc rgb '#000000' dt 1 lw 2 pt 1 ps 1.6
 set linetype 8 lc rgb '#F0E442' dt 7 lw 3 pt 3 ps 1.6
+# the same colours for the tutorial's Python, 10 further on
+set linetype 11 lc rgb '#D55E00' dt (16,5,3,5) lw 3 pt 6 ps 1.8
+set linetype 12 lc rgb '#0072B2' dt (16,5,3,5) lw 3 pt 4 ps 1.8
+set linetype 13 lc rgb '#009E73' dt (16,5,3,5) lw 3 pt 8 ps 2.0
+set linetype 14 lc rgb '#E69F00' dt (16,5,3,5) lw 3 pt 12 ps 2.0
+set linetype 15 lc rgb '#CC79A7' dt (16,5,3,5) lw 3 pt 10 ps 2.0
+set linetype 16 lc rgb '#56B4E9' dt (16,5,3,5) lw 3 pt 14 ps 1.8
+set linetype 17 lc rgb '#000000' dt (16,5,3,5) lw 2 pt 2 ps 1.6
+set linetype 18 lc rgb '#F0E442' dt (16,5,3,5) lw 3 pt 4 ps 1.6
 padded = ' '.strategies.' '
-lt_of(s) = words(substr(padded, 1, strstrt(padded, ' '.s.' '))) + 1
+place(s) = words(substr(padded, 1, strstrt(padded, ' '.s.' '))) + 1
+is_python(s) = strstrt(s, 'python-') == 1
+lt_of(s) = is_python(s) ? 10 + place(word(colour_of, place(s))) : place(s)
 
 set grid lc rgb '#d0d0d0' lw 1 dt 1
 set border lw 1.5
@@ -53,7 +66,8 @@ do for [name in 'demo http'] {
 		unset key
 		do for [i = 1:n] {
 			s = word(list, i)
-			set ylabel s."\ntask" font ',17'
+			# a long name on two lines, so that it fits the panel's height
+			set ylabel (is_python(s) ? "python-\n".s[8:]."\ntask" : s."\ntask") font ',17'
 			if (i == n) { set xlabel 'seconds since the run began' ; set format x '%g' } \
 			else { unset xlabel ; set format x '' }
 			f = table(sprintf('timeline-%s-%s.dat', name, s))
@@ -106,15 +120,17 @@ do for [w in workloads] {
 	if (words(list) > 0) {
 		set output out('memory-'.w)
 		set multiplot layout 1, 2 title sprintf('%s: peak memory against task count', w) font ',18'
+		set key font ',14' spacing 0.9 samplen 2 # half a picture wide: the key must leave room
 		set logscale xy
 		set xlabel 'tasks (log scale)'
-		set ylabel 'heap peak, KiB (log scale)'
+		set ylabel "heap peak, KiB (log scale)\npython-*: tracemalloc's" font ',15'
 		plot for [s in list] table(sprintf('memory-%s-%s.dat', w, s)) using 1:($2 / 1024) \
 			with linespoints lt lt_of(s) title s
-		set ylabel 'RSS of all processes, MiB (log scale)'
+		set ylabel 'RSS of all processes, MiB (log scale)' font ',16'
 		plot for [s in list] table(sprintf('memory-%s-%s.dat', w, s)) using 1:($3 / 1048576) \
 			with linespoints lt lt_of(s) title s
 		unset multiplot
+		set key font ',16' spacing 1 samplen 4
 		unset logscale
 	}
 }
@@ -140,6 +156,7 @@ if (overhead_rows > 0) {
 	set yrange [floor:*]
 	set grid noxtics ytics
 	set key top right
+	set xtics rotate by 20 right # the names would overlap side by side
 	plot f using ($1 - 0.19):($3 > 0 ? $3 : NaN):($1 - 0.36):($1 - 0.02):(floor):($3 > 0 ? $3 : NaN):(lt_of(strcol(2))) \
 		with boxxyerror lc variable fs solid 0.9 title 'measured per task, in the strategy', \
 	     f using ($1 + 0.19):($4 > 0 ? $4 : NaN):($1 + 0.02):($1 + 0.36):(floor):($4 > 0 ? $4 : NaN):(lt_of(strcol(2))) \
@@ -150,6 +167,7 @@ if (overhead_rows > 0) {
 	unset logscale
 	unset title
 	set autoscale
+	set xtics norotate
 	set grid xtics ytics
 	set key top left
 }
@@ -160,6 +178,7 @@ do for [w in workloads] {
 	if (words(list) > 0) {
 		set output out('throughput-'.w)
 		set multiplot layout 1, 2 title sprintf('%s: throughput and latency', w) font ',18'
+		set key font ',14' spacing 0.9 samplen 2
 		set logscale xy
 		set xlabel 'tasks (log scale)'
 		set ylabel sprintf('throughput, %s (log scale)', value('unit_'.w))
@@ -174,11 +193,14 @@ do for [w in workloads] {
 		set xrange [-0.6:*]
 		set grid noxtics ytics
 		set key top left
+		set xtics rotate by 30 right # the names would overlap side by side
 		plot lat using ($0 - 0.26):($3 * 1000):(0.24) with boxes lc rgb '#56B4E9' title 'p50', \
 		     lat using ($0):($4 * 1000):(0.24) with boxes lc rgb '#0072B2' fs pattern 2 title 'p90', \
 		     lat using ($0 + 0.26):($5 * 1000):(0.24) with boxes lc rgb '#D55E00' fs pattern 5 title 'p99', \
 		     lat using 0:(0):xtic(2) with points ps 0 notitle
 		unset multiplot
+		set key font ',16' spacing 1 samplen 4
+		set xtics norotate
 		set offsets 0, 0, 0, 0
 		set autoscale
 		set grid xtics ytics
@@ -196,6 +218,11 @@ do for [w in workloads] {
 		}
 		floor = 10 ** floor(log10(lo / 2))
 		bw = 0.8 / words(strategies) / 2
+		clist = ''
+		plist = ''
+		do for [s in list] {
+			if (is_python(s)) { plist = plist.' '.s } else { clist = clist.' '.s }
+		}
 		set output out('hyperfine-'.w)
 		set title sprintf('%s: hyperfine, mean per command, whiskers from min to max', w)
 		set logscale y
@@ -205,8 +232,10 @@ do for [w in workloads] {
 		set xlabel 'tasks'
 		set ylabel 'wall time, s (log scale)'
 		set grid noxtics ytics
-		plot for [s in list] table(sprintf('hyperfine-%s-%s.dat', w, s)) \
+		plot for [s in clist] table(sprintf('hyperfine-%s-%s.dat', w, s)) \
 			using 1:2:($1 - bw):($1 + bw):(floor):2 with boxxyerror lt lt_of(s) fs solid 0.8 title s, \
+		     for [s in plist] table(sprintf('hyperfine-%s-%s.dat', w, s)) \
+			using 1:2:($1 - bw):($1 + bw):(floor):2 with boxxyerror lt lt_of(s) fs pattern 4 title s, \
 		     for [s in list] table(sprintf('hyperfine-%s-%s.dat', w, s)) \
 			using 1:2:3:4 with yerrorbars lc rgb '#000000' pt 0 lw 2 notitle
 		unset logscale

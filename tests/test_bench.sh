@@ -4,7 +4,8 @@
 # size asked; the report links only to files that exist; a real browser shows every chart (and
 # the check fails on a broken image); the report's findings are computed from the figures; a
 # missing tool is named with its package; an interrupted run stops everything it started and
-# keeps what it measured.
+# keeps what it measured; the tutorial's Python runs beside the C strategies, is compared with them
+# by computed ratios, and is skipped with the reason when its interpreter is missing.
 set -eu
 cd "$(dirname "$0")/.."
 . tests/lib.sh
@@ -148,6 +149,37 @@ else
 	pass "index.html is self-contained (nothing fetched from elsewhere)"
 fi
 
+# ---- the tutorial's Python, beside the C strategies --------------------------------------------
+# --list's trailer (where the Python programs are) is not a strategy
+check "the trailer of iostrat --list is not taken for a strategy" \
+	bash -c "grep '^strategies	' '$run/meta.tsv' | grep -qv -e \"The\" -e \"tutorial\""
+pydoc=$run/results/sleep-python-asyncio-n8.json
+check "the tiny bench ran the tutorial's Python and its result document parses" \
+	test "$("$IOSTRAT_REPORT" get "$pydoc" strategy 2>/dev/null)" = python-asyncio
+check "the Python document says its heap is tracemalloc's" \
+	test "$("$IOSTRAT_REPORT" get "$pydoc" summary.heap_source 2>/dev/null)" = tracemalloc
+check "hyperfine timed the Python row in the same rounds as C" \
+	grep -q '"command": "sleep/python-asyncio/8"' "$run/hyperfine/sleep-n8-r1.json"
+check "the wall chart's data table has the Python row" grep -q '^8 ' "$run/data/wall-sleep-python-asyncio.dat"
+check "the memory chart's data table has the Python row" grep -q '^8 ' "$run/data/memory-sleep-python-asyncio.dat"
+check "the charts are told to draw it" grep -q '^timed_sleep = ".*python-asyncio' "$run/data/vars.gp"
+check "the report has the section 'C and the tutorial's Python'" \
+	grep -q "^## 7. C and the tutorial's Python" "$run/report.md"
+# the overhead ratio in that section is python-asyncio's (wall - ideal) / tasks over epoll's
+c_doc=$run/results/sleep-epoll-n8.json
+py_over=$("$IOSTRAT_REPORT" get "$pydoc" summary.overhead_s)
+c_over=$("$IOSTRAT_REPORT" get "$c_doc" summary.overhead_s)
+expected=$(awk -v p="$py_over" -v c="$c_over" 'BEGIN {
+	if (p <= 0 || c <= 0) { print "–"; exit }
+	r = p / c
+	if (r >= 10) printf "%.0f×\n", r; else if (r >= 1) printf "%.1f×\n", r; else printf "%.2g×\n", r }')
+got=$(grep '^| python-asyncio | epoll | 8 | overhead per task |' "$run/report.md" | awk -F' [|] ' '{ sub(/ [|]$/, "", $7); print $7 }')
+if [ -n "$got" ] && [ "${got#"$expected"}" != "$got" ]; then
+	pass "the Python/C overhead ratio is computed from the two documents ($got)"
+else
+	fail "the Python/C overhead ratio is computed from the two documents" "expected $expected" "got: ${got:-no row}"
+fi
+
 # ---- a real browser shows every chart; the same check fails on a broken image -----------------
 counted=$(charts_loaded "$run/index.html")
 read -r loaded total <<<"${counted:--1 -2}"
@@ -190,16 +222,46 @@ check "memory per task is the slope of the total RSS" \
 	grep -q 'threads 19.5 KiB resident' <<<"$findings"
 check "a skipped step is listed with its reason" \
 	grep -q 'epoll: not built in this fixture' "$test_tmp/fixture/report.md"
+# The fixture's python-threads: (wall - ideal) 14.4 ms over 10 tasks against threads' 0.36 ms;
+# heap 20,000 -> 38,000 bytes (tracemalloc) against 27,775 -> 30,475; RSS 30.0 -> 30.9 MB
+# against 2.02 -> 2.2 MB, from 1 to 10 tasks.
+section=$(sed -n "/^## 7. C and the tutorial's Python/,/^## Skipped/p" "$test_tmp/fixture/report.md")
+check "Python/C: overhead per task at the largest count both reached, and its ratio" \
+	grep -qF '| python-threads | threads | 10 | overhead per task | 1.44 ms | 36 µs | 40× |' <<<"$section"
+check "Python/C: heap per task, labelled as tracemalloc's against every malloc" \
+	grep -qF '| python-threads | threads | 10 | heap per task (Python: tracemalloc; C: every malloc) | 2.0 KiB | 300 bytes | 6.7× |' <<<"$section"
+check "Python/C: resident memory per task, the slope from 1 to 10 tasks" \
+	grep -qF '| python-threads | threads | 10 | resident memory (RSS) per task | 97.7 KiB | 19.5 KiB | 5.0× |' <<<"$section"
+check "Python/C: the section says the two heaps count different things" \
+	grep -q 'The two heaps do not count the same thing' <<<"$section"
+check "Python/C: a Python strategy left out is named there with its reason" \
+	grep -qF "python-asyncio: skipped – the tutorial's Python cannot run here: not in this fixture" <<<"$section"
+check "What this shows: one computed sentence on Python against C" \
+	grep -qF "python-threads (10 tasks) 40× threads' overhead per task and 5.0× its resident memory per task" <<<"$findings"
+check "the memory table labels tracemalloc's heap" \
+	grep -qF '| python-threads | 10 | 37.1 KiB (tracemalloc) |' "$test_tmp/fixture/report.md"
 
-# ---- a strategy this machine cannot run is left out, with its reason in the report -----------
+# ---- what this machine cannot run is left out, with its reason in the report -----------------
+# No Python: iostrat-py runs the interpreter IOSTRAT_PYTHON names (default /usr/bin/python3) and
+# exits 2 naming the package when it is not there; and uring refused, where it is listed.
+rc=0
+IOSTRAT_PYTHON=/nonexistent IOSTRAT_URING_DISABLE=EPERM BENCH=tiny IOSTRAT_REPORTS=$test_tmp/unavailable \
+	scripts/bench >"$test_tmp/unavailable.out" 2>&1 || rc=$?
+unavail=$test_tmp/unavailable/latest
+check "what cannot run here does not stop the bench" test "$rc" -eq 0
+check "without Python, its rows are skipped with the wrapper's reason in the Python section" \
+	grep -qF "python-asyncio: skipped – the tutorial's Python cannot run here: iostrat-py: /nonexistent not found: install the Debian package 'python3' (make deps)" \
+	"$unavail/report.md"
+check "without Python, the Python section says no pair was measured" \
+	grep -q 'No pair of the tutorial.s Python and C was measured in this run' "$unavail/report.md"
+check "without Python, there is no Python result document" \
+	bash -c "! ls '$unavail/results/' | grep -q python"
+check "without Python, the C strategies are still measured" test -f "$unavail/results/sleep-epoll-n8.json"
 if "$IOSTRAT" --list | grep -q '^  uring '; then
-	IOSTRAT_URING_DISABLE=EPERM BENCH=tiny IOSTRAT_REPORTS=$test_tmp/nouring scripts/bench \
-		>"$test_tmp/nouring.out" 2>&1
-	check "an unavailable strategy does not stop the bench" test $? -eq 0
 	check "an unavailable strategy is skipped with its reason in the report" \
-		grep -q 'uring is unavailable here: io\\_uring\\_setup is refused' "$test_tmp/nouring/latest/report.md"
+		grep -q 'uring is unavailable here: io\\_uring\\_setup is refused' "$unavail/report.md"
 	check "an unavailable strategy has no result document" \
-		bash -c "! ls '$test_tmp/nouring/latest/results/' | grep -q uring"
+		bash -c "! ls '$unavail/results/' | grep -q uring"
 fi
 
 # ---- an interrupted run stops what it started and keeps what it measured ----------------------
