@@ -93,7 +93,7 @@ uninstall:
 	rm -f $(addprefix $(DESTDIR)$(PREFIX)/bin/,$(notdir $(PROGRAMS)))
 
 format:
-	clang-format -i bench/*.c bench/*.h strategies/*.c strategies/*.h tests/unit/*.c
+	clang-format -i bench/*.c bench/*.h strategies/*.c strategies/*.h tests/unit/*.c tests/tools/*.c
 
 clean:
 	rm -rf build

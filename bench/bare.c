@@ -66,7 +66,8 @@ static int bare_timer(long count)
 	struct epoll_event event = {.events = EPOLLIN};
 	int result = -1;
 
-	if (epoll_fd < 0 || timer_fd < 0 || epoll_ctl(epoll_fd, EPOLL_CTL_ADD, timer_fd, &event) < 0) {
+	if (epoll_fd < 0 || timer_fd < 0 ||
+	    epoll_ctl(epoll_fd, EPOLL_CTL_ADD, timer_fd, &event) < 0) {
 		fprintf(stderr, "iostrat-bare: timerfd/epoll: %s\n", strerror(errno));
 		goto out_close;
 	}
@@ -90,19 +91,20 @@ out_close:
 }
 
 static const struct {
-	const char *name;         /* on the command line */
-	const char *what;         /* what one operation is */
+	const char *name; /* on the command line */
+	const char *what; /* what one operation is */
 	int (*measure)(long count);
 } primitives[] = {
-	{"fork", "fork + _exit + waitpid", bare_fork},
-	{"thread", "pthread_create + pthread_join", bare_thread},
-	{"timer", "timerfd_settime + epoll_wait + read", bare_timer},
+    {"fork", "fork + _exit + waitpid", bare_fork},
+    {"thread", "pthread_create + pthread_join", bare_thread},
+    {"timer", "timerfd_settime + epoll_wait + read", bare_timer},
 };
 
 static int usage(void)
 {
-	fprintf(stderr, "Usage: iostrat-bare fork|thread|timer [-n N] [--json FILE]\n"
-			"Times N of one primitive, one after another, and prints the cost of each.\n");
+	fprintf(stderr,
+		"Usage: iostrat-bare fork|thread|timer [-n N] [--json FILE]\n"
+		"Times N of one primitive, one after another, and prints the cost of each.\n");
 	return 2;
 }
 
@@ -113,9 +115,12 @@ int main(int argc, char **argv)
 	long count = 1000;
 
 	for (int i = 1; i < argc; i++) {
-		if ((strcmp(argv[i], "-n") == 0 || strcmp(argv[i], "--count") == 0) && i + 1 < argc) {
+		if ((strcmp(argv[i], "-n") == 0 || strcmp(argv[i], "--count") == 0) &&
+		    i + 1 < argc) {
 			if (!units_parse_long(argv[++i], 1, 10000000, &count)) {
-				fprintf(stderr, "iostrat-bare: -n: '%s' is not a whole number from 1 to 10000000\n",
+				fprintf(stderr,
+					"iostrat-bare: -n: '%s' is not a whole number from 1 to "
+					"10000000\n",
 					argv[i]);
 				return 2;
 			}
@@ -141,9 +146,10 @@ int main(int argc, char **argv)
 		printf("%s (%s): %ld in %.6f s, %.3f us each\n", name, primitives[p].what, count,
 		       total_s, total_s * 1e6 / (double)count);
 		if (json_path != NULL) {
-			json_t *doc = json_pack("{s:s, s:s, s:I, s:f, s:f}", "primitive", name, "what",
-						primitives[p].what, "count", (json_int_t)count,
-						"total_s", total_s, "per_op_s", total_s / (double)count);
+			json_t *doc =
+			    json_pack("{s:s, s:s, s:I, s:f, s:f}", "primitive", name, "what",
+				      primitives[p].what, "count", (json_int_t)count, "total_s",
+				      total_s, "per_op_s", total_s / (double)count);
 			int bad = json_dump_file(doc, json_path, JSON_INDENT(1)) < 0;
 			json_decref(doc);
 			if (bad) {

@@ -32,26 +32,26 @@ enum option_id {
 };
 
 static const struct option cli_options[] = {
-	{"tasks", required_argument, NULL, 'n'},
-	{"jobs", required_argument, NULL, 'j'},
-	{"quiet", no_argument, NULL, 'q'},
-	{"json", required_argument, NULL, OPT_JSON},
-	{"seed", required_argument, NULL, OPT_SEED},
-	{"max-delay", required_argument, NULL, OPT_MAX_DELAY},
-	{"delay", required_argument, NULL, OPT_DELAY},
-	{"size", required_argument, NULL, OPT_SIZE},
-	{"block", required_argument, NULL, OPT_BLOCK},
-	{"dir", required_argument, NULL, OPT_DIR},
-	{"cache", required_argument, NULL, OPT_CACHE},
-	{"pool", required_argument, NULL, OPT_POOL},
-	{"inline", no_argument, NULL, OPT_INLINE},
-	{"url", required_argument, NULL, OPT_URL},
-	{"urls", required_argument, NULL, OPT_URLS},
-	{"timeout", required_argument, NULL, OPT_TIMEOUT},
-	{"list", no_argument, NULL, OPT_LIST},
-	{"help", no_argument, NULL, 'h'},
-	{"version", no_argument, NULL, OPT_VERSION},
-	{NULL, 0, NULL, 0},
+    {"tasks", required_argument, NULL, 'n'},
+    {"jobs", required_argument, NULL, 'j'},
+    {"quiet", no_argument, NULL, 'q'},
+    {"json", required_argument, NULL, OPT_JSON},
+    {"seed", required_argument, NULL, OPT_SEED},
+    {"max-delay", required_argument, NULL, OPT_MAX_DELAY},
+    {"delay", required_argument, NULL, OPT_DELAY},
+    {"size", required_argument, NULL, OPT_SIZE},
+    {"block", required_argument, NULL, OPT_BLOCK},
+    {"dir", required_argument, NULL, OPT_DIR},
+    {"cache", required_argument, NULL, OPT_CACHE},
+    {"pool", required_argument, NULL, OPT_POOL},
+    {"inline", no_argument, NULL, OPT_INLINE},
+    {"url", required_argument, NULL, OPT_URL},
+    {"urls", required_argument, NULL, OPT_URLS},
+    {"timeout", required_argument, NULL, OPT_TIMEOUT},
+    {"list", no_argument, NULL, OPT_LIST},
+    {"help", no_argument, NULL, 'h'},
+    {"version", no_argument, NULL, OPT_VERSION},
+    {NULL, 0, NULL, 0},
 };
 
 /* Which workloads an option applies to, so "--size" on a sleep run is an error, not ignored. */
@@ -89,45 +89,46 @@ static const char *option_name(int id)
 
 void cli_print_help(void)
 {
-	printf("Usage: iostrat STRATEGY WORKLOAD [OPTIONS]\n"
-	       "       iostrat --list | --help | --version\n"
-	       "\n"
-	       "Runs N tasks of one workload under one strategy for waiting on I/O, prints the\n"
-	       "tutorial's line when each task starts and ends, then a summary of time and memory.\n"
-	       "`iostrat processes sleep` is the tutorial's multiprocessing demo, `iostrat threads\n"
-	       "sleep` its threading demo. `iostrat --list` shows every strategy and workload.\n"
-	       "\n"
-	       "Options for every run:\n"
-	       "  -n, --tasks N      number of tasks (default 4; 1 to %ld)\n"
-	       "  -j, --jobs K       most tasks in flight at once (default: all; blocking: 1)\n"
-	       "  -q, --quiet        no per-task lines (printing is I/O too)\n"
-	       "      --json FILE    write the result document to FILE (written atomically, also\n"
-	       "                     when the run fails or is interrupted)\n"
-	       "      --seed N       seed for random delays (default: from the clock; printed)\n"
-	       "\n"
-	       "sleep:\n"
-	       "      --max-delay M  each task sleeps a random whole number of seconds from 0 to\n"
-	       "                     M-1, as the tutorial does (default 6)\n"
-	       "      --delay D      every task sleeps D instead: 1.5, 1.5s, 250ms, 100us\n"
-	       "\n"
-	       "file:\n"
-	       "      --size S       bytes per file (default 1M; 4K, 16M, 1G accepted)\n"
-	       "      --block B      bytes per read() (default 64K)\n"
-	       "      --dir DIR      where the file set lives (default: a cache folder per user)\n"
-	       "      --cache MODE   cold (default: evicted before timing) or warm (read once)\n"
-	       "      --pool N       epoll: worker threads that read files for the loop (default 4)\n"
-	       "      --inline       epoll: read files in the loop thread, blocking it\n"
-	       "\n"
-	       "http:\n"
-	       "      --url URL      fetch URL N times (default: the local server's listings)\n"
-	       "      --urls FILE    one URL a line; task i fetches line i mod count\n"
-	       "      --delay D      ask the local server to hold each response D (default 0)\n"
-	       "      --timeout T    give up on a request after T (default 30s)\n"
-	       "\n"
-	       "Exit status: 0 every task ok; 1 a task failed or the run broke down part-way (the\n"
-	       "result is still written); 2 bad arguments or an unavailable strategy (nothing ran);\n"
-	       "130 after Ctrl-C, 143 after SIGTERM.\n",
-	       CLI_MAX_TASKS);
+	printf(
+	    "Usage: iostrat STRATEGY WORKLOAD [OPTIONS]\n"
+	    "       iostrat --list | --help | --version\n"
+	    "\n"
+	    "Runs N tasks of one workload under one strategy for waiting on I/O, prints the\n"
+	    "tutorial's line when each task starts and ends, then a summary of time and memory.\n"
+	    "`iostrat processes sleep` is the tutorial's multiprocessing demo, `iostrat threads\n"
+	    "sleep` its threading demo. `iostrat --list` shows every strategy and workload.\n"
+	    "\n"
+	    "Options for every run:\n"
+	    "  -n, --tasks N      number of tasks (default 4; 1 to %ld)\n"
+	    "  -j, --jobs K       most tasks in flight at once (default: all; blocking: 1)\n"
+	    "  -q, --quiet        no per-task lines (printing is I/O too)\n"
+	    "      --json FILE    write the result document to FILE (written atomically, also\n"
+	    "                     when the run fails or is interrupted)\n"
+	    "      --seed N       seed for random delays (default: from the clock; printed)\n"
+	    "\n"
+	    "sleep:\n"
+	    "      --max-delay M  each task sleeps a random whole number of seconds from 0 to\n"
+	    "                     M-1, as the tutorial does (default 6)\n"
+	    "      --delay D      every task sleeps D instead: 1.5, 1.5s, 250ms, 100us\n"
+	    "\n"
+	    "file:\n"
+	    "      --size S       bytes per file (default 1M; 4K, 16M, 1G accepted)\n"
+	    "      --block B      bytes per read() (default 64K)\n"
+	    "      --dir DIR      where the file set lives (default: a cache folder per user)\n"
+	    "      --cache MODE   cold (default: evicted before timing) or warm (read once)\n"
+	    "      --pool N       epoll: worker threads that read files for the loop (default 4)\n"
+	    "      --inline       epoll: read files in the loop thread, blocking it\n"
+	    "\n"
+	    "http:\n"
+	    "      --url URL      fetch URL N times (default: the local server's listings)\n"
+	    "      --urls FILE    one URL a line; task i fetches line i mod count\n"
+	    "      --delay D      ask the local server to hold each response D (default 0)\n"
+	    "      --timeout T    give up on a request after T (default 30s)\n"
+	    "\n"
+	    "Exit status: 0 every task ok; 1 a task failed or the run broke down part-way (the\n"
+	    "result is still written); 2 bad arguments or an unavailable strategy (nothing ran);\n"
+	    "130 after Ctrl-C, 143 after SIGTERM.\n",
+	    CLI_MAX_TASKS);
 }
 
 void cli_print_list(void)
@@ -223,11 +224,13 @@ enum cli_action cli_parse(int argc, char **argv, struct params *params)
 		switch (opt) {
 		case 'n':
 			if (!units_parse_long(optarg, 1, CLI_MAX_TASKS, &params->tasks))
-				return bad_value("tasks", optarg, "a whole number from 1 to 1000000");
+				return bad_value("tasks", optarg,
+						 "a whole number from 1 to 1000000");
 			break;
 		case 'j':
 			if (!units_parse_long(optarg, 1, CLI_MAX_TASKS, &params->jobs))
-				return bad_value("jobs", optarg, "a whole number from 1 to 1000000");
+				return bad_value("jobs", optarg,
+						 "a whole number from 1 to 1000000");
 			break;
 		case 'q':
 			params->quiet = true;
@@ -255,17 +258,20 @@ enum cli_action cli_parse(int argc, char **argv, struct params *params)
 		case OPT_DELAY:
 			if (!units_parse_duration(optarg, &params->delay_ns) ||
 			    params->delay_ns > 86400LL * 1000000000LL)
-				return bad_value("delay", optarg,
-						 "a duration from 0 to 1 day (1.5, 1.5s, 250ms, 100us)");
+				return bad_value(
+				    "delay", optarg,
+				    "a duration from 0 to 1 day (1.5, 1.5s, 250ms, 100us)");
 			break;
 		case OPT_SIZE:
 			if (!units_parse_size(optarg, &params->file_size_bytes) ||
 			    params->file_size_bytes == 0)
-				return bad_value("size", optarg, "a size above 0 (4096, 4K, 16M, 1G)");
+				return bad_value("size", optarg,
+						 "a size above 0 (4096, 4K, 16M, 1G)");
 			break;
 		case OPT_BLOCK:
 			if (!units_parse_size(optarg, &bytes) || bytes == 0 || bytes > (1u << 30))
-				return bad_value("block", optarg, "a size from 1 byte to 1G (4K, 64K)");
+				return bad_value("block", optarg,
+						 "a size from 1 byte to 1G (4K, 64K)");
 			params->block_bytes = bytes;
 			break;
 		case OPT_DIR:
@@ -313,8 +319,7 @@ enum cli_action cli_parse(int argc, char **argv, struct params *params)
 			printf("iostrat %s (commit %s)\n", IOSTRAT_VERSION, IOSTRAT_COMMIT);
 			return CLI_DONE;
 		case ':':
-			fprintf(stderr, "iostrat: %s%s needs a value\n",
-				optopt > 255 ? "--" : "-",
+			fprintf(stderr, "iostrat: %s%s needs a value\n", optopt > 255 ? "--" : "-",
 				optopt > 255 ? option_name(optopt) : (char[]){(char)optopt, 0});
 			return CLI_USAGE;
 		default:
@@ -350,7 +355,8 @@ enum cli_action cli_parse(int argc, char **argv, struct params *params)
 		return CLI_USAGE;
 	}
 	for (int id = OPT_JSON; id <= OPT_VERSION; id++) {
-		if (given_for[id] && !(option_workloads(id) & WORKLOAD_BIT(params->workload->kind))) {
+		if (given_for[id] &&
+		    !(option_workloads(id) & WORKLOAD_BIT(params->workload->kind))) {
 			fprintf(stderr, "iostrat: --%s does not apply to the %s workload\n",
 				option_name(id), params->workload->name);
 			return CLI_USAGE;
@@ -361,8 +367,8 @@ enum cli_action cli_parse(int argc, char **argv, struct params *params)
 	if (!params->seed_given) {
 		struct timespec now;
 		clock_gettime(CLOCK_REALTIME, &now);
-		params->seed = (uint64_t)now.tv_sec * 1000003u ^ (uint64_t)now.tv_nsec ^
-			       (uint64_t)getpid();
+		params->seed =
+		    (uint64_t)now.tv_sec * 1000003u ^ (uint64_t)now.tv_nsec ^ (uint64_t)getpid();
 	}
 	return CLI_RUN;
 }

@@ -5,9 +5,9 @@
 #include "run.h"
 
 enum cli_action {
-	CLI_RUN = 0,   /* params are filled: run them */
-	CLI_DONE,      /* --help, --version or --list was printed: exit 0 */
-	CLI_USAGE,     /* bad arguments, already explained on stderr: exit 2 */
+	CLI_RUN = 0, /* params are filled: run them */
+	CLI_DONE,    /* --help, --version or --list was printed: exit 0 */
+	CLI_USAGE,   /* bad arguments, already explained on stderr: exit 2 */
 };
 
 #define CLI_MAX_TASKS 1000000L

@@ -18,20 +18,21 @@
 #include "file.h"
 #include "../strategies/strategy.h"
 
-#define FILE_SET_FORMAT 1                 /* bump when the content or the names change */
-#define MANIFEST_NAME "MANIFEST"          /* written last: the set is complete */
+#define FILE_SET_FORMAT 1		  /* bump when the content or the names change */
+#define MANIFEST_NAME "MANIFEST"	  /* written last: the set is complete */
 #define MANIFEST_TEMP_NAME "MANIFEST.tmp" /* renamed to MANIFEST once written and synced */
-#define CHUNK_BYTES (1u << 20)            /* bytes per write() when making, per read() warming */
-#define MINCORE_PAGES 16384               /* pages mapped at a time to ask mincore() */
-#define FD_RESERVE 32                     /* descriptors kept for everything but the files */
-#define PROGRESS_MIN_BYTES (64u << 20)    /* sets smaller than this are made without progress */
-#define DAMAGE_REPORTS_MAX 5              /* damaged files named before "and N more" */
+#define CHUNK_BYTES (1u << 20)		  /* bytes per write() when making, per read() warming */
+#define MINCORE_PAGES 16384		  /* pages mapped at a time to ask mincore() */
+#define FD_RESERVE 32			  /* descriptors kept for everything but the files */
+#define PROGRESS_MIN_BYTES (64u << 20)	  /* sets smaller than this are made without progress */
+#define DAMAGE_REPORTS_MAX 5		  /* damaged files named before "and N more" */
 
 /* A buffer for making and warming the set, mapped rather than malloc'd: it belongs to the
  * preparation, not to any strategy, so it stays out of the heap figures they are compared by. */
 static unsigned char *chunk_map(void)
 {
-	void *map = mmap(NULL, CHUNK_BYTES, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	void *map =
+	    mmap(NULL, CHUNK_BYTES, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	return map != MAP_FAILED ? map : NULL;
 }
 
@@ -43,14 +44,14 @@ static void chunk_unmap(unsigned char *chunk)
 
 /* The set as this run found it. Static, one per process: the summary reads it after cleanup. */
 struct file_set {
-	char dir[PATH_MAX];       /* the folder holding the set */
-	bool dir_given;           /* --dir named it (otherwise it is the per-user default) */
-	int dir_fd;               /* open on dir: files are opened relative to it (openat) */
-	long created_files;       /* files this run made, 0 when the set was reused */
-	uint64_t pages_total;     /* pages of the set's files, as mincore() counts them */
+	char dir[PATH_MAX];	  /* the folder holding the set */
+	bool dir_given;		  /* --dir named it (otherwise it is the per-user default) */
+	int dir_fd;		  /* open on dir: files are opened relative to it (openat) */
+	long created_files;	  /* files this run made, 0 when the set was reused */
+	uint64_t pages_total;	  /* pages of the set's files, as mincore() counts them */
 	uint64_t pages_resident;  /* of those, in the page cache when timing began */
 	double resident_at_start; /* pages_resident / pages_total, 0..1 */
-	long damaged_files;       /* files found missing or of the wrong size before timing */
+	long damaged_files;	  /* files found missing or of the wrong size before timing */
 };
 
 static struct file_set file_set = {.dir_fd = -1};
@@ -99,7 +100,7 @@ static int file_open(const struct run *run, long index)
 }
 
 static void task_error(struct task *task, const char *format, ...)
-	__attribute__((format(printf, 2, 3)));
+    __attribute__((format(printf, 2, 3)));
 
 static void task_error(struct task *task, const char *format, ...)
 {
@@ -145,7 +146,8 @@ static int file_check(const struct run *run, struct task *task, uint64_t offset,
 	}
 	for (; done < len && (offset + done) % 8 != 0; done++) {
 		if (bytes[done] != file_byte(task->id, offset + done)) {
-			task_error(task, "wrong content at offset %" PRIu64 " (altered)", offset + done);
+			task_error(task, "wrong content at offset %" PRIu64 " (altered)",
+				   offset + done);
 			return -1;
 		}
 	}
@@ -180,7 +182,8 @@ static int file_check(const struct run *run, struct task *task, uint64_t offset,
 	}
 	for (done += word_count * 8; done < len; done++) {
 		if (bytes[done] != file_byte(task->id, offset + done)) {
-			task_error(task, "wrong content at offset %" PRIu64 " (altered)", offset + done);
+			task_error(task, "wrong content at offset %" PRIu64 " (altered)",
+				   offset + done);
 			return -1;
 		}
 	}
@@ -280,7 +283,8 @@ static int make_dirs(const char *path)
 	if (strlen(path) >= sizeof(partial))
 		return -ENAMETOOLONG;
 	strcpy(partial, path);
-	for (char *slash = strchr(partial + 1, '/'); slash != NULL; slash = strchr(slash + 1, '/')) {
+	for (char *slash = strchr(partial + 1, '/'); slash != NULL;
+	     slash = strchr(slash + 1, '/')) {
 		*slash = '\0';
 		if (mkdir(partial, 0755) < 0 && errno != EEXIST)
 			return -errno;
@@ -361,8 +365,8 @@ static int write_file(int dir_fd, long index, uint64_t size_bytes, unsigned char
 	if (fd < 0)
 		return -errno;
 	for (uint64_t offset = 0; offset < size_bytes && err == 0;) {
-		size_t len = size_bytes - offset < CHUNK_BYTES ? (size_t)(size_bytes - offset)
-							       : CHUNK_BYTES;
+		size_t len =
+		    size_bytes - offset < CHUNK_BYTES ? (size_t)(size_bytes - offset) : CHUNK_BYTES;
 		fill_content(index, offset, buf, len);
 		ssize_t written = write(fd, buf, len);
 		if (written < 0 && errno == EINTR)
@@ -395,8 +399,8 @@ static int make_files(struct run *run, long first, long count)
 	if (buf == NULL)
 		return -ENOMEM;
 	format_size(size_bytes, size, sizeof(size));
-	fprintf(stderr, "iostrat: making the file set: %ld files of %s in %s\n", count - first, size,
-		file_set.dir);
+	fprintf(stderr, "iostrat: making the file set: %ld files of %s in %s\n", count - first,
+		size, file_set.dir);
 	while (made < count) {
 		err = run_stopping() ? EINTR : -write_file(file_set.dir_fd, made, size_bytes, buf);
 		made++;
@@ -428,8 +432,9 @@ out_remove:
 		file_name(i, name, sizeof(name));
 		unlinkat(file_set.dir_fd, name, 0);
 	}
-	fprintf(stderr, "%siostrat: making the file set in %s: %s: %s; removed the %ld file%s this "
-			"run wrote, so no incomplete set is left\n",
+	fprintf(stderr,
+		"%siostrat: making the file set in %s: %s: %s; removed the %ld file%s this "
+		"run wrote, so no incomplete set is left\n",
 		progress && isatty(STDERR_FILENO) ? "\n" : "", file_set.dir, failed, strerror(err),
 		made - first, made - first == 1 ? "" : "s");
 	chunk_unmap(buf);
@@ -468,8 +473,10 @@ static int open_set(struct run *run)
 		}
 		strcpy(file_set.dir, run->params.dir);
 	} else if ((err = default_dir(size_bytes, file_set.dir, sizeof(file_set.dir))) < 0) {
-		fprintf(stderr, "iostrat: no folder for the file set (HOME is not set): %s; "
-				"name one with --dir\n", strerror(-err));
+		fprintf(stderr,
+			"iostrat: no folder for the file set (HOME is not set): %s; "
+			"name one with --dir\n",
+			strerror(-err));
 		return -1;
 	}
 	if (stat(file_set.dir, &info) == 0 && !S_ISDIR(info.st_mode)) {
@@ -489,14 +496,15 @@ static int open_set(struct run *run)
 		return -1;
 	}
 	long first = 0;
-	bool same_set = read_manifest(file_set.dir_fd, &count, &found_size) == 0 &&
-			found_size == size_bytes;
+	bool same_set =
+	    read_manifest(file_set.dir_fd, &count, &found_size) == 0 && found_size == size_bytes;
 	if (same_set && count >= tasks)
 		return 0; /* reused: the tasks check the content as they read it */
 	err = probe_writable(file_set.dir_fd);
 	if (err < 0) {
-		fprintf(stderr, "iostrat: %s %s: not writable, and the file set must be made there: "
-				"%s\n",
+		fprintf(stderr,
+			"iostrat: %s %s: not writable, and the file set must be made there: "
+			"%s\n",
 			option, file_set.dir, strerror(-err));
 		return -1;
 	}
@@ -516,8 +524,9 @@ static void report_damage(const char *name, const char *what)
 {
 	file_set.damaged_files++;
 	if (file_set.damaged_files <= DAMAGE_REPORTS_MAX)
-		fprintf(stderr, "iostrat: file set %s: %s: %s: its task will fail (remove %s/%s to "
-				"make the set again)\n",
+		fprintf(stderr,
+			"iostrat: file set %s: %s: %s: its task will fail (remove %s/%s to "
+			"make the set again)\n",
 			file_set.dir, name, what, file_set.dir, MANIFEST_NAME);
 }
 
@@ -538,7 +547,8 @@ static void set_cache_state(struct run *run)
 			report_damage(name, strerror(-fd));
 			continue;
 		}
-		if (fstat(fd, &info) == 0 && (uint64_t)info.st_size != run->params.file_size_bytes) {
+		if (fstat(fd, &info) == 0 &&
+		    (uint64_t)info.st_size != run->params.file_size_bytes) {
 			snprintf(what, sizeof(what), "%lld bytes, expected %" PRIu64,
 				 (long long)info.st_size, run->params.file_size_bytes);
 			report_damage(name, what);
@@ -589,7 +599,7 @@ static void measure_resident(struct run *run)
 		close(fd);
 	}
 	file_set.resident_at_start = file_set.pages_total > 0 ? (double)file_set.pages_resident /
-									(double)file_set.pages_total
+								    (double)file_set.pages_total
 							      : 0;
 }
 
@@ -599,16 +609,17 @@ static void bound_jobs(struct run *run)
 {
 	struct rlimit limit;
 
-	if ((run->params.strategy->flags & STRATEGY_FORKS) || getrlimit(RLIMIT_NOFILE, &limit) < 0 ||
-	    limit.rlim_cur == RLIM_INFINITY)
+	if ((run->params.strategy->flags & STRATEGY_FORKS) ||
+	    getrlimit(RLIMIT_NOFILE, &limit) < 0 || limit.rlim_cur == RLIM_INFINITY)
 		return;
 	long most = (long)limit.rlim_cur - FD_RESERVE;
 	if (most < 1)
 		most = 1;
 	if (run_jobs(run) <= most)
 		return;
-	fprintf(stderr, "iostrat: --jobs %ld: %s would hold more files open at once than the "
-			"descriptor limit (ulimit -n %ld) allows; running %ld at once\n",
+	fprintf(stderr,
+		"iostrat: --jobs %ld: %s would hold more files open at once than the "
+		"descriptor limit (ulimit -n %ld) allows; running %ld at once\n",
 		run_jobs(run), run->params.strategy->name, (long)limit.rlim_cur, most);
 	run->params.jobs = most;
 }
@@ -622,9 +633,10 @@ static int file_prepare(struct run *run)
 	set_cache_state(run);
 	measure_resident(run);
 	if (run->params.cache == CACHE_COLD && file_set.resident_at_start > 0.05)
-		fprintf(stderr, "iostrat: --cache cold: %.0f%% of the file set was still in the page "
-				"cache when timing began (a tmpfs folder cannot be evicted): this run "
-				"is not a cold one\n",
+		fprintf(stderr,
+			"iostrat: --cache cold: %.0f%% of the file set was still in the page "
+			"cache when timing began (a tmpfs folder cannot be evicted): this run "
+			"is not a cold one\n",
 			file_set.resident_at_start * 100);
 	return 0;
 }
@@ -670,7 +682,8 @@ static void file_params_json(const struct run *run, json_t *params)
 static void file_summary_json(const struct run *run, json_t *summary)
 {
 	json_object_set_new(summary, "bytes_total", json_integer((json_int_t)bytes_total(run)));
-	json_object_set_new(summary, "throughput_bytes_per_s", json_real(throughput_bytes_per_s(run)));
+	json_object_set_new(summary, "throughput_bytes_per_s",
+			    json_real(throughput_bytes_per_s(run)));
 	json_object_set_new(summary, "resident_at_start", json_real(file_set.resident_at_start));
 	json_object_set_new(summary, "files_created", json_integer(file_set.created_files));
 }
@@ -697,23 +710,23 @@ static void file_cleanup(struct run *run)
 }
 
 const struct file_ops file_ops = {
-	.open = file_open,
-	.name = file_name,
-	.check = file_check,
-	.check_end = file_check_end,
+    .open = file_open,
+    .name = file_name,
+    .check = file_check,
+    .check_end = file_check_end,
 };
 
 const struct workload workload_file = {
-	.name = "file",
-	.summary = "each task reads one file of a set end to end (--size, --block, --cache)",
-	.kind = WORKLOAD_FILE,
-	.delays_known = false,
-	.prepare = file_prepare,
-	.task_run = file_task_run,
-	.describe = file_describe,
-	.params_json = file_params_json,
-	.summary_json = file_summary_json,
-	.print_summary = file_print_summary,
-	.cleanup = file_cleanup,
-	.file = &file_ops,
+    .name = "file",
+    .summary = "each task reads one file of a set end to end (--size, --block, --cache)",
+    .kind = WORKLOAD_FILE,
+    .delays_known = false,
+    .prepare = file_prepare,
+    .task_run = file_task_run,
+    .describe = file_describe,
+    .params_json = file_params_json,
+    .summary_json = file_summary_json,
+    .print_summary = file_print_summary,
+    .cleanup = file_cleanup,
+    .file = &file_ops,
 };

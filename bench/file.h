@@ -11,7 +11,7 @@
 #include "workload.h"
 
 #define FILE_WORD_MAGIC 0x696f73747261740aULL /* "iostrat\n" read as a big-endian word */
-#define FILE_NAME_LEN 24                      /* "f0000123", room for any long index */
+#define FILE_NAME_LEN 24		      /* "f0000123", room for any long index */
 
 /* What an event loop needs to read the set itself, instead of calling task_run. */
 struct file_ops {

@@ -40,7 +40,8 @@ static void heap_add(void *ptr)
 	if (ptr == NULL)
 		return;
 	uint64_t bytes = malloc_usable_size(ptr);
-	uint64_t now = atomic_fetch_add_explicit(&heap_current, bytes, memory_order_relaxed) + bytes;
+	uint64_t now =
+	    atomic_fetch_add_explicit(&heap_current, bytes, memory_order_relaxed) + bytes;
 	uint64_t peak = atomic_load_explicit(&heap_peak, memory_order_relaxed);
 	while (now > peak &&
 	       !atomic_compare_exchange_weak_explicit(&heap_peak, &peak, now, memory_order_relaxed,

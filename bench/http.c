@@ -19,55 +19,55 @@
 #include "version.h"
 #include "workload.h"
 
-#define HTTP_LISTING_LIMIT 5                /* posts asked for in each listing */
-#define HTTP_DELAY_MAX_NS 999999000000LL   /* the local server holds at most 999.999 s */
-#define HTTP_BODY_MAX_BYTES (64u << 20)     /* a body larger than this fails the task */
-#define HTTP_BODY_FIRST_BYTES 4096          /* a body buffer starts this large */
-#define HTTP_MAX_REDIRECTS 5                /* redirects followed, as aiohttp does */
-#define HTTP_URL_MAX 2048                   /* longest URL read from --urls or a state file */
-#define HTTP_ARENA_PER_BODY_BYTE 8          /* arena bytes per body byte: a listing takes ~7 */
-#define HTTP_ARENA_MAX_BYTES (1u << 20)     /* past this, a parse takes the rest from malloc */
+#define HTTP_LISTING_LIMIT 5		 /* posts asked for in each listing */
+#define HTTP_DELAY_MAX_NS 999999000000LL /* the local server holds at most 999.999 s */
+#define HTTP_BODY_MAX_BYTES (64u << 20)	 /* a body larger than this fails the task */
+#define HTTP_BODY_FIRST_BYTES 4096	 /* a body buffer starts this large */
+#define HTTP_MAX_REDIRECTS 5		 /* redirects followed, as aiohttp does */
+#define HTTP_URL_MAX 2048		 /* longest URL read from --urls or a state file */
+#define HTTP_ARENA_PER_BODY_BYTE 8	 /* arena bytes per body byte: a listing takes ~7 */
+#define HTTP_ARENA_MAX_BYTES (1u << 20)	 /* past this, a parse takes the rest from malloc */
 
 /* The subreddits that scripts/httpd serves (its SUBREDDITS): the default target cycles them. */
 static const char *const http_subreddits[] = {
-	"python", "programming", "compsci", "linux", "c_programming", "learnprogramming",
-	"golang", "rust",
+    "python",	     "programming",	 "compsci", "linux",
+    "c_programming", "learnprogramming", "golang",  "rust",
 };
 
 /* What every process and thread of a run adds to: a shared mapping, so that forked children
  * add theirs too; updated with atomic operations. */
 struct http_shared {
-	uint64_t connections;  /* new connections made by every transfer */
-	long threads_peak;     /* most threads seen in one process while a host name resolved */
+	uint64_t connections; /* new connections made by every transfer */
+	long threads_peak;    /* most threads seen in one process while a host name resolved */
 };
 
 /* The workload's state for one run (run->workload_state). */
 struct http_state {
-	char **urls;                 /* what the tasks fetch: task i fetches urls[i % url_count] */
-	long url_count;              /* entries in urls */
-	struct http_shared *shared;  /* counters every process and thread adds to */
-	pthread_key_t easy_key;      /* each thread's easy handle, reused from task to task */
-	bool easy_key_made;          /* easy_key exists */
-	bool curl_ready;             /* curl_global_init succeeded */
+	char **urls;		    /* what the tasks fetch: task i fetches urls[i % url_count] */
+	long url_count;		    /* entries in urls */
+	struct http_shared *shared; /* counters every process and thread adds to */
+	pthread_key_t easy_key;	    /* each thread's easy handle, reused from task to task */
+	bool easy_key_made;	    /* easy_key exists */
+	bool curl_ready;	    /* curl_global_init succeeded */
 };
 
 /* One transfer in progress: what easy_setup hands to easy_done. */
 struct http_transfer {
-	struct http_shared *shared;       /* the run's counters */
-	bool resolving;                   /* a name lookup began: count threads while it runs */
-	char *body;                       /* the response body, NUL-terminated */
-	size_t body_bytes;                /* bytes in body */
-	size_t body_capacity;             /* bytes allocated for body */
-	bool body_too_large;              /* the body went past HTTP_BODY_MAX_BYTES */
-	int socket_errno;                 /* why socket() failed (EMFILE...), or 0 */
+	struct http_shared *shared;	  /* the run's counters */
+	bool resolving;			  /* a name lookup began: count threads while it runs */
+	char *body;			  /* the response body, NUL-terminated */
+	size_t body_bytes;		  /* bytes in body */
+	size_t body_capacity;		  /* bytes allocated for body */
+	bool body_too_large;		  /* the body went past HTTP_BODY_MAX_BYTES */
+	int socket_errno;		  /* why socket() failed (EMFILE...), or 0 */
 	char curl_error[CURL_ERROR_SIZE]; /* libcurl's own words on a failure */
 };
 
 /* The result document and the printed summary are written after the workload's cleanup has
  * run (so that the heap figure at the end is the program's own): what they need is kept here. */
 static struct {
-	uint64_t connections;        /* new connections made by every transfer */
-	char target[HTTP_URL_MAX];   /* the local server's base URL, "" for --url or --urls */
+	uint64_t connections;	   /* new connections made by every transfer */
+	char target[HTTP_URL_MAX]; /* the local server's base URL, "" for --url or --urls */
 } http_report;
 
 /* ---- the parse's memory ------------------------------------------------------------------ */
@@ -119,8 +119,7 @@ static void http_json_free(void *pointer)
 
 /* Check that text is an http or https URL, append delay=<seconds> to its query when delay_ns
  * is above zero, and return it normalised in *out (malloc'ed). 0, or -1 with why filled. */
-static int http_url_make(const char *text, int64_t delay_ns, char **out, char *why,
-			 size_t why_len)
+static int http_url_make(const char *text, int64_t delay_ns, char **out, char *why, size_t why_len)
 {
 	CURLU *url = curl_url();
 	char *scheme = NULL;
@@ -229,15 +228,18 @@ static int http_read_url_file(struct http_state *state, const char *path, int64_
 			continue;
 		char *url;
 		if (http_url_make(text, delay_ns, &url, why, sizeof(why)) < 0) {
-			fprintf(stderr, "iostrat: --urls %s, line %ld: '%s' is not a URL iostrat fetches: %s\n",
-				path, line_number, text, why);
+			fprintf(
+			    stderr,
+			    "iostrat: --urls %s, line %ld: '%s' is not a URL iostrat fetches: %s\n",
+			    path, line_number, text, why);
 			goto out_close;
 		}
 		if (http_add_url(state, url) < 0)
 			goto out_close;
 	}
 	if (ferror(file)) {
-		fprintf(stderr, "iostrat: --urls %s: %s\n", path, strerror(errno != 0 ? errno : EIO));
+		fprintf(stderr, "iostrat: --urls %s: %s\n", path,
+			strerror(errno != 0 ? errno : EIO));
 		goto out_close;
 	}
 	if (state->url_count == 0) {
@@ -261,7 +263,8 @@ static void http_server_dir(char *dir, size_t len)
 		snprintf(dir, len, "%s", given);
 	else
 		snprintf(dir, len, "%s/iostrat-httpd-%u",
-			 runtime != NULL && runtime[0] != '\0' ? runtime : "/tmp", (unsigned)getuid());
+			 runtime != NULL && runtime[0] != '\0' ? runtime : "/tmp",
+			 (unsigned)getuid());
 }
 
 /* Read the first line of path into buf; 0, or -1 with errno set. */
@@ -306,10 +309,11 @@ static int http_server_url(char *url, size_t len)
 	snprintf(path, sizeof(path), "%s/nginx.pid", dir);
 	if (http_read_line(path, pid_text, sizeof(pid_text)) < 0 || atoi(pid_text) <= 0 ||
 	    (kill(atoi(pid_text), 0) < 0 && errno == ESRCH)) {
-		fprintf(stderr,
-			"iostrat: the local HTTP server of %s (%s) is not running any more: start it "
-			"with `scripts/httpd start`, or pass --url URL or --urls FILE\n",
-			dir, url);
+		fprintf(
+		    stderr,
+		    "iostrat: the local HTTP server of %s (%s) is not running any more: start it "
+		    "with `scripts/httpd start`, or pass --url URL or --urls FILE\n",
+		    dir, url);
 		return -1;
 	}
 	return 0;
@@ -423,7 +427,8 @@ static void http_cleanup(struct run *run)
 	if (state == NULL)
 		return;
 	if (state->easy_key_made) {
-		/* the main thread's handle (blocking): key destructors run only in threads that end */
+		/* the main thread's handle (blocking): key destructors run only in threads that end
+		 */
 		CURL *easy = pthread_getspecific(state->easy_key);
 		if (easy != NULL)
 			curl_easy_cleanup(easy);
@@ -478,8 +483,8 @@ static size_t http_on_body(char *data, size_t size, size_t count, void *userp)
 		return 0; /* libcurl fails the transfer with CURLE_WRITE_ERROR */
 	}
 	if (needed > transfer->body_capacity) {
-		size_t capacity = transfer->body_capacity > 0 ? transfer->body_capacity
-							      : HTTP_BODY_FIRST_BYTES;
+		size_t capacity =
+		    transfer->body_capacity > 0 ? transfer->body_capacity : HTTP_BODY_FIRST_BYTES;
 		while (capacity < needed)
 			capacity *= 2;
 		char *grown = realloc(transfer->body, capacity);
@@ -531,9 +536,9 @@ static void http_count_threads(struct http_transfer *transfer)
 	long seen = __atomic_load_n(&transfer->shared->threads_peak, __ATOMIC_RELAXED);
 
 	transfer->resolving = false;
-	while (threads > seen && !__atomic_compare_exchange_n(&transfer->shared->threads_peak, &seen,
-							      threads, false, __ATOMIC_RELAXED,
-							      __ATOMIC_RELAXED)) {
+	while (threads > seen &&
+	       !__atomic_compare_exchange_n(&transfer->shared->threads_peak, &seen, threads, false,
+					    __ATOMIC_RELAXED, __ATOMIC_RELAXED)) {
 	}
 }
 
@@ -597,12 +602,12 @@ static int http_easy_setup(struct run *run, struct task *task, CURL *easy, void 
 	if (rc == CURLE_OK)
 		rc = curl_easy_setopt(easy, CURLOPT_OPENSOCKETDATA, transfer);
 	if (rc == CURLE_OK)
-		rc = curl_easy_setopt(easy, CURLOPT_RESOLVER_START_FUNCTION, http_on_resolver_start);
+		rc =
+		    curl_easy_setopt(easy, CURLOPT_RESOLVER_START_FUNCTION, http_on_resolver_start);
 	if (rc == CURLE_OK)
 		rc = curl_easy_setopt(easy, CURLOPT_RESOLVER_START_DATA, transfer);
 	if (rc != CURLE_OK) {
-		http_task_error(task, "curl_easy_setopt: %s",
-			 curl_easy_strerror(rc));
+		http_task_error(task, "curl_easy_setopt: %s", curl_easy_strerror(rc));
 		free(transfer);
 		return -1;
 	}
@@ -622,7 +627,7 @@ static void http_listing_name(const char *url, json_t *children, char *name, siz
 		return;
 	}
 	const char *subreddit = json_string_value(
-		json_object_get(json_object_get(json_array_get(children, 0), "data"), "subreddit"));
+	    json_object_get(json_object_get(json_array_get(children, 0), "data"), "subreddit"));
 	snprintf(name, len, "%s", subreddit != NULL ? subreddit : "?");
 }
 
@@ -652,7 +657,8 @@ static int http_listing(const struct run *run, const struct task *task, json_t *
 		http_listing_name(http_task_url(run, task), children, name, sizeof(name));
 		fprintf(out, "/r/%s:\n", name);
 	}
-	json_array_foreach(children, index, child) {
+	json_array_foreach(children, index, child)
+	{
 		json_t *post = json_object_get(child, "data");
 		json_t *score = json_object_get(post, "score");
 		const char *title = json_string_value(json_object_get(post, "title"));
@@ -695,8 +701,8 @@ static void http_check_body(const struct run *run, struct task *task,
 	json_t *root = json_loadb(transfer->body != NULL ? transfer->body : "",
 				  transfer->body_bytes, 0, &error);
 	if (root == NULL) {
-		http_task_error(task, "not JSON: %s (line %d, column %d)",
-			 error.text, error.line, error.column);
+		http_task_error(task, "not JSON: %s (line %d, column %d)", error.text, error.line,
+				error.column);
 		goto out_free_arena;
 	}
 	task->status = TASK_OK;
@@ -714,8 +720,8 @@ out_free_arena:
 static void http_transfer_failed(struct task *task, CURL *easy, CURLcode result,
 				 const struct http_transfer *transfer)
 {
-	const char *text = transfer->curl_error[0] != '\0' ? transfer->curl_error
-							   : curl_easy_strerror(result);
+	const char *text =
+	    transfer->curl_error[0] != '\0' ? transfer->curl_error : curl_easy_strerror(result);
 	long os_errno = 0;
 
 	curl_easy_getinfo(easy, CURLINFO_OS_ERRNO, &os_errno);
@@ -784,9 +790,9 @@ static void http_describe(const struct run *run, const struct task *task, char *
 }
 
 struct http_figures {
-	uint64_t bytes_total;      /* body bytes received */
-	long requests_ok;          /* tasks that ended ok */
-	double wall_s;             /* the run's wall time */
+	uint64_t bytes_total; /* body bytes received */
+	long requests_ok;     /* tasks that ended ok */
+	double wall_s;	      /* the run's wall time */
 };
 
 static struct http_figures http_figures(const struct run *run)
@@ -813,8 +819,8 @@ static void http_params_json(const struct run *run, json_t *params)
 	json_object_set_new(params, "url", p->url != NULL ? json_string(p->url) : json_null());
 	json_object_set_new(params, "urls_file",
 			    p->urls_file != NULL ? json_string(p->urls_file) : json_null());
-	json_object_set_new(params, "server_url", http_report.target[0] != '\0'
-							  ? json_string(http_report.target)
+	json_object_set_new(params, "server_url",
+			    http_report.target[0] != '\0' ? json_string(http_report.target)
 							  : json_null());
 	json_object_set_new(params, "delay_s",
 			    json_real((double)(p->delay_ns > 0 ? p->delay_ns : 0) / 1e9));
@@ -830,7 +836,8 @@ static void http_summary_json(const struct run *run, json_t *summary)
 			    json_real(http_per_s((double)figures.bytes_total, figures.wall_s)));
 	json_object_set_new(summary, "requests_per_s",
 			    json_real(http_per_s((double)figures.requests_ok, figures.wall_s)));
-	json_object_set_new(summary, "connections", json_integer((json_int_t)http_report.connections));
+	json_object_set_new(summary, "connections",
+			    json_integer((json_int_t)http_report.connections));
 }
 
 static void http_print_summary(const struct run *run)
@@ -847,21 +854,21 @@ static void http_print_summary(const struct run *run)
 }
 
 static const struct http_ops http_hooks = {
-	.easy_setup = http_easy_setup,
-	.easy_done = http_easy_done,
+    .easy_setup = http_easy_setup,
+    .easy_done = http_easy_done,
 };
 
 const struct workload workload_http = {
-	.name = "http",
-	.summary = "GET JSON with libcurl (status 200, parsed by jansson); listings are printed",
-	.kind = WORKLOAD_HTTP,
-	.delays_known = true, /* delay_ns is what the server holds each response: 0 without --delay */
-	.prepare = http_prepare,
-	.task_run = http_task_run,
-	.describe = http_describe,
-	.params_json = http_params_json,
-	.summary_json = http_summary_json,
-	.print_summary = http_print_summary,
-	.cleanup = http_cleanup,
-	.http = &http_hooks,
+    .name = "http",
+    .summary = "GET JSON with libcurl (status 200, parsed by jansson); listings are printed",
+    .kind = WORKLOAD_HTTP,
+    .delays_known = true, /* delay_ns is what the server holds each response: 0 without --delay */
+    .prepare = http_prepare,
+    .task_run = http_task_run,
+    .describe = http_describe,
+    .params_json = http_params_json,
+    .summary_json = http_summary_json,
+    .print_summary = http_print_summary,
+    .cleanup = http_cleanup,
+    .http = &http_hooks,
 };

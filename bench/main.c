@@ -18,9 +18,9 @@
 /* The result file is opened before any task runs, so a folder that cannot be written is found
  * at once; it is written to a temporary name beside it and renamed when complete. */
 struct result_file {
-	char *final_path;  /* what --json named */
-	char *temp_path;   /* FILE.tmp.XXXXXX in the same folder */
-	int fd;            /* open on temp_path */
+	char *final_path; /* what --json named */
+	char *temp_path;  /* FILE.tmp.XXXXXX in the same folder */
+	int fd;		  /* open on temp_path */
 };
 
 static int result_open(struct result_file *file, const char *path)
@@ -92,11 +92,13 @@ static const char *why_unavailable(const struct params *params)
 	const char *reason;
 
 	if (strategy->unavailable != NULL && (reason = strategy->unavailable()) != NULL) {
-		snprintf(why, sizeof(why), "strategy %s is unavailable: %s", strategy->name, reason);
+		snprintf(why, sizeof(why), "strategy %s is unavailable: %s", strategy->name,
+			 reason);
 		return why;
 	}
 	if (workload->unavailable != NULL && (reason = workload->unavailable()) != NULL) {
-		snprintf(why, sizeof(why), "workload %s is unavailable: %s", workload->name, reason);
+		snprintf(why, sizeof(why), "workload %s is unavailable: %s", workload->name,
+			 reason);
 		return why;
 	}
 	if (!(strategy->workloads & WORKLOAD_BIT(workload->kind))) {

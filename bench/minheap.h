@@ -8,14 +8,14 @@
 #include <stdint.h>
 
 struct minheap_item {
-	int64_t key;  /* what the heap is ordered by (a time in ns) */
-	long value;   /* what it belongs to (a task id, a slot) */
+	int64_t key; /* what the heap is ordered by (a time in ns) */
+	long value;  /* what it belongs to (a task id, a slot) */
 };
 
 struct minheap {
 	struct minheap_item *items; /* items[0] is the smallest key */
-	size_t len;                 /* items in use */
-	size_t cap;                 /* items allocated */
+	size_t len;		    /* items in use */
+	size_t cap;		    /* items allocated */
 };
 
 int minheap_init(struct minheap *heap, size_t cap);

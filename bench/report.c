@@ -25,7 +25,7 @@
 
 /* Okabe-Ito colours, safe for colour-blind readers: one per process or thread in a timeline. */
 static const unsigned report_task_colours[] = {
-	0x0072B2, 0xE69F00, 0x009E73, 0xCC79A7, 0x56B4E9, 0xD55E00, 0xF0E442,
+    0x0072B2, 0xE69F00, 0x009E73, 0xCC79A7, 0x56B4E9, 0xD55E00, 0xF0E442,
 };
 
 /* ---- small helpers ------------------------------------------------------------------------ */
@@ -51,9 +51,9 @@ static char *report_xstrdup(const char *s)
 
 /* A growable string. */
 struct sbuf {
-	char *text;     /* NUL-terminated */
-	size_t len;     /* bytes used, without the NUL */
-	size_t cap;     /* bytes allocated */
+	char *text; /* NUL-terminated */
+	size_t len; /* bytes used, without the NUL */
+	size_t cap; /* bytes allocated */
 };
 
 static void sbuf_printf(struct sbuf *sb, const char *fmt, ...)
@@ -219,34 +219,34 @@ static const char *json_str(json_t *root, const char *path)
 /* ---- what a bench folder holds ------------------------------------------------------------ */
 
 struct meta_entry {
-	char *key;     /* as in meta.tsv */
-	char *value;   /* the rest of the line */
+	char *key;   /* as in meta.tsv */
+	char *value; /* the rest of the line */
 };
 
 struct step {
-	char *kind;      /* sweep | demo | timeline | hyperfine | bare */
-	char *workload;  /* or "-" */
-	char *strategy;  /* or "-" */
-	long count;      /* tasks, 0 for "-" */
-	char *status;    /* ok | skipped | failed */
-	char *file;      /* result document, relative to the folder, or "-" */
-	char *reason;    /* why skipped or failed, or "-" */
-	json_t *doc;     /* the parsed result document, or NULL */
+	char *kind;	/* sweep | demo | timeline | hyperfine | bare */
+	char *workload; /* or "-" */
+	char *strategy; /* or "-" */
+	long count;	/* tasks, 0 for "-" */
+	char *status;	/* ok | skipped | failed */
+	char *file;	/* result document, relative to the folder, or "-" */
+	char *reason;	/* why skipped or failed, or "-" */
+	json_t *doc;	/* the parsed result document, or NULL */
 };
 
 /* One command's timings pooled over every hyperfine round. */
 struct timing {
-	int runs;            /* runs pooled */
-	int failed_runs;     /* runs that exited non-zero */
-	int rounds;          /* hyperfine invocations it appeared in */
-	double *times_s;     /* every run's wall time */
+	int runs;	 /* runs pooled */
+	int failed_runs; /* runs that exited non-zero */
+	int rounds;	 /* hyperfine invocations it appeared in */
+	double *times_s; /* every run's wall time */
 	double median_s, mean_s, stddev_s, min_s, max_s;
 };
 
 /* One strategy on one workload at one task count. */
 struct cell {
-	const struct step *step;   /* the sweep step, or NULL when not planned */
-	struct timing timing;      /* hyperfine, runs == 0 when not timed */
+	const struct step *step; /* the sweep step, or NULL when not planned */
+	struct timing timing;	 /* hyperfine, runs == 0 when not timed */
 };
 
 struct bench {
@@ -259,12 +259,12 @@ struct bench {
 	int nstrategies;
 	char *workloads[REPORT_MAX_WORKLOADS];
 	int nworkloads;
-	long counts[REPORT_MAX_WORKLOADS][REPORT_MAX_COUNTS];   /* sorted, per workload */
+	long counts[REPORT_MAX_WORKLOADS][REPORT_MAX_COUNTS]; /* sorted, per workload */
 	int ncounts[REPORT_MAX_WORKLOADS];
 	struct cell cells[REPORT_MAX_WORKLOADS][REPORT_MAX_STRATEGIES][REPORT_MAX_COUNTS];
-	json_t *bare[3];              /* fork, thread, timer */
-	json_t *host;                 /* the host object of the first result document */
-	int hyperfine_files;          /* exports read */
+	json_t *bare[3];     /* fork, thread, timer */
+	json_t *host;	     /* the host object of the first result document */
+	int hyperfine_files; /* exports read */
 };
 
 static const char *const report_bare_names[3] = {"fork", "thread", "timer"};
@@ -273,13 +273,13 @@ static const char *const report_bare_names[3] = {"fork", "thread", "timer"};
  * waits the same way: it is compared with that one, and drawn in its colour with a dash of its
  * own. */
 static const struct report_python_pair {
-	const char *python;   /* the Python program's strategy */
-	const char *c;        /* iostrat's strategy that waits the same way */
+	const char *python; /* the Python program's strategy */
+	const char *c;	    /* iostrat's strategy that waits the same way */
 } report_python_pairs[] = {
-	{.python = "python-blocking", .c = "blocking"},
-	{.python = "python-processes", .c = "processes"},
-	{.python = "python-threads", .c = "threads"},
-	{.python = "python-asyncio", .c = "epoll"},
+    {.python = "python-blocking", .c = "blocking"},
+    {.python = "python-processes", .c = "processes"},
+    {.python = "python-threads", .c = "threads"},
+    {.python = "python-asyncio", .c = "epoll"},
 };
 
 #define REPORT_PYTHON_PAIRS (sizeof(report_python_pairs) / sizeof(*report_python_pairs))
@@ -572,7 +572,8 @@ static int bench_load(struct bench *b, const char *dir)
 		struct step *st = &b->steps[i];
 		int w = workload_index(b, st->workload);
 
-		if (strcmp(st->kind, "sweep") == 0 && w >= 0 && strategy_index(b, st->strategy) >= 0)
+		if (strcmp(st->kind, "sweep") == 0 && w >= 0 &&
+		    strategy_index(b, st->strategy) >= 0)
 			add_count(b, w, st->count);
 	}
 	for (size_t i = 0; i < b->steps_len; i++) {
@@ -796,17 +797,17 @@ static double throughput(const struct bench *b, int w, json_t *doc, const char *
 /* A Python strategy and its C partner on one workload, at the counts both reached (a result
  * document of a run whose tasks were all ok). */
 struct pair_figures {
-	int python, c;            /* strategy indexes */
-	int lo, hi;               /* count indexes: smallest and largest both reached; -1: none */
-	double overhead_py_s;     /* (wall - ideal) / tasks at hi, NaN without an ideal */
+	int python, c;	      /* strategy indexes */
+	int lo, hi;	      /* count indexes: smallest and largest both reached; -1: none */
+	double overhead_py_s; /* (wall - ideal) / tasks at hi, NaN without an ideal */
 	double overhead_c_s;
-	double heap_py_bytes;     /* heap per task: slope from lo to hi, or peak / tasks at hi alone */
+	double heap_py_bytes; /* heap per task: slope from lo to hi, or peak / tasks at hi alone */
 	double heap_c_bytes;
-	double rss_py_bytes;      /* resident memory per task, the same way */
+	double rss_py_bytes; /* resident memory per task, the same way */
 	double rss_c_bytes;
-	double rate_py;           /* requests/s (http) or MB/s (file) at hi; NaN for sleep */
+	double rate_py; /* requests/s (http) or MB/s (file) at hi; NaN for sleep */
 	double rate_c;
-	const char *rate_unit;    /* "requests/s", "MB/s" */
+	const char *rate_unit; /* "requests/s", "MB/s" */
 };
 
 static bool cell_reached(const struct cell *cell)
@@ -839,7 +840,8 @@ static bool pair_figures(const struct bench *b, int w, size_t pair, struct pair_
 	if (f->python < 0 || f->c < 0)
 		return false;
 	for (int c = 0; c < b->ncounts[w]; c++) {
-		if (!cell_reached(&b->cells[w][f->python][c]) || !cell_reached(&b->cells[w][f->c][c]))
+		if (!cell_reached(&b->cells[w][f->python][c]) ||
+		    !cell_reached(&b->cells[w][f->c][c]))
 			continue;
 		if (f->lo < 0)
 			f->lo = c;
@@ -900,8 +902,8 @@ static void demo_description(const struct bench *b, char *buf, size_t len)
 		if (!isnan(delay))
 			snprintf(buf, len, "%.0f tasks sleeping %g ms each", tasks, delay * 1e3);
 		else
-			snprintf(buf, len, "%.0f tasks sleeping a random 0 to %g whole seconds", tasks,
-				 max_delay - 1);
+			snprintf(buf, len, "%.0f tasks sleeping a random 0 to %g whole seconds",
+				 tasks, max_delay - 1);
 		return;
 	}
 }
@@ -953,7 +955,8 @@ static bool write_timeline(const struct bench *b, FILE *f, json_t *doc)
 			nseen++;
 		}
 		fprintf(f, "%ld %.6f %.6f %u %ld %ld\n", (long)json_num(t, "id"), start, end,
-			report_task_colours[k % (sizeof(report_task_colours) / sizeof(*report_task_colours))],
+			report_task_colours[k % (sizeof(report_task_colours) /
+						 sizeof(*report_task_colours))],
 			pid, tid);
 		any = true;
 	}
@@ -996,14 +999,16 @@ static void write_data(struct bench *b)
 				FILE *f;
 				bool any;
 
-				if (strcmp(st->kind, timeline_kinds[k]) || strcmp(st->strategy, b->strategies[s]) ||
-				    st->doc == NULL)
+				if (strcmp(st->kind, timeline_kinds[k]) ||
+				    strcmp(st->strategy, b->strategies[s]) || st->doc == NULL)
 					continue;
-				f = data_open(b, "timeline-%s-%s.dat", timeline_names[k], b->strategies[s]);
+				f = data_open(b, "timeline-%s-%s.dat", timeline_names[k],
+					      b->strategies[s]);
 				any = write_timeline(b, f, st->doc);
 				fclose(f);
 				if (any)
-					sbuf_printf(&list, "%s%s", list.len ? " " : "", b->strategies[s]);
+					sbuf_printf(&list, "%s%s", list.len ? " " : "",
+						    b->strategies[s]);
 			}
 		}
 		fprintf(vars, "timeline_%s = \"%s\"\n", timeline_names[k], sbuf_text(&list));
@@ -1024,9 +1029,12 @@ static void write_data(struct bench *b)
 			FILE *mem = data_open(b, "memory-%s-%s.dat", wn, b->strategies[s]);
 			FILE *hf = data_open(b, "hyperfine-%s-%s.dat", wn, b->strategies[s]);
 
-			fprintf(wall, "# tasks median_s mean_s min_s max_s stddev_s runs ideal_s\n");
-			fprintf(mem, "# tasks heap_peak_bytes rss_peak_total_bytes threads_peak processes "
-				     "inflight_peak throughput\n");
+			fprintf(wall,
+				"# tasks median_s mean_s min_s max_s stddev_s runs ideal_s\n");
+			fprintf(
+			    mem,
+			    "# tasks heap_peak_bytes rss_peak_total_bytes threads_peak processes "
+			    "inflight_peak throughput\n");
 			fprintf(hf, "# x mean_s min_s max_s tasks\n");
 			for (int c = 0; c < b->ncounts[w]; c++) {
 				struct cell *cell = &b->cells[w][s][c];
@@ -1036,11 +1044,12 @@ static void write_data(struct bench *b)
 				if (cell_timed(cell)) {
 					struct timing *t = &cell->timing;
 
-					fprintf(wall, "%ld %.6g %.6g %.6g %.6g %.6g %d %.6g\n", n, t->median_s,
-						t->mean_s, t->min_s, t->max_s, t->stddev_s, t->runs,
-						ideal_s(b, w, s, n));
+					fprintf(wall, "%ld %.6g %.6g %.6g %.6g %.6g %d %.6g\n", n,
+						t->median_s, t->mean_s, t->min_s, t->max_s,
+						t->stddev_s, t->runs, ideal_s(b, w, s, n));
 					fprintf(hf, "%.4f %.6g %.6g %.6g %ld\n",
-						c + (s - (b->nstrategies - 1) / 2.0) * 0.8 / b->nstrategies,
+						c + (s - (b->nstrategies - 1) / 2.0) * 0.8 /
+							b->nstrategies,
 						t->mean_s, t->min_s, t->max_s, n);
 					any_timed = true;
 				}
@@ -1050,7 +1059,8 @@ static void write_data(struct bench *b)
 						json_num(doc, "summary.rss_peak_total_bytes"),
 						json_num(doc, "summary.threads_peak"),
 						json_num(doc, "summary.processes"),
-						json_num(doc, "summary.inflight_peak"), throughput(b, w, doc, &unit));
+						json_num(doc, "summary.inflight_peak"),
+						throughput(b, w, doc, &unit));
 					any_doc = true;
 				}
 			}
@@ -1065,7 +1075,8 @@ static void write_data(struct bench *b)
 		f = data_open(b, "ideal-%s.dat", wn);
 		fprintf(f, "# tasks ideal_together_s ideal_one_by_one_s\n");
 		for (int c = 0; c < b->ncounts[w] && !isnan(d); c++)
-			fprintf(f, "%ld %.6g %.6g\n", b->counts[w][c], d, d * (double)b->counts[w][c]);
+			fprintf(f, "%ld %.6g %.6g\n", b->counts[w][c], d,
+				d * (double)b->counts[w][c]);
 		fclose(f);
 		for (int c = 0; c < b->ncounts[w]; c++)
 			sbuf_printf(&xt, "%s\"%ld\" %d", c ? ", " : "", b->counts[w][c], c);
@@ -1115,7 +1126,8 @@ static void write_data(struct bench *b)
 		if (isnan(per))
 			continue;
 		fprintf(f, "%d %s %.6g %.6g %s\n", rows, b->strategies[s], per * 1e6,
-			isnan(bare) ? 0.0 : bare * 1e6, prim >= 0 ? report_bare_names[prim] : "none");
+			isnan(bare) ? 0.0 : bare * 1e6,
+			prim >= 0 ? report_bare_names[prim] : "none");
 		rows++;
 	}
 	fclose(f);
@@ -1128,21 +1140,30 @@ static void write_data(struct bench *b)
 /* ---- the report: one writer, two outputs (Markdown and HTML) ------------------------------ */
 
 struct doc {
-	FILE *md;            /* report.md */
-	FILE *html;          /* index.html */
-	const char *dir;     /* the bench folder, to check that linked files exist */
-	int figures;         /* charts linked */
+	FILE *md;	 /* report.md */
+	FILE *html;	 /* index.html */
+	const char *dir; /* the bench folder, to check that linked files exist */
+	int figures;	 /* charts linked */
 };
 
 static void html_escape(FILE *f, const char *s)
 {
 	for (; *s; s++) {
 		switch (*s) {
-		case '<': fputs("&lt;", f); break;
-		case '>': fputs("&gt;", f); break;
-		case '&': fputs("&amp;", f); break;
-		case '"': fputs("&quot;", f); break;
-		default: fputc(*s, f);
+		case '<':
+			fputs("&lt;", f);
+			break;
+		case '>':
+			fputs("&gt;", f);
+			break;
+		case '&':
+			fputs("&amp;", f);
+			break;
+		case '"':
+			fputs("&quot;", f);
+			break;
+		default:
+			fputc(*s, f);
 		}
 	}
 }
@@ -1255,11 +1276,11 @@ static void doc_figure(struct doc *d, const char *name, const char *alt, const c
 /* Tables: cells are collected row by row, then written to both outputs. */
 #define DOC_TABLE_COLS 12
 struct table {
-	int cols;                           /* columns */
-	char *head[DOC_TABLE_COLS];         /* header cells */
-	char **cells;                       /* rows * cols cells */
-	int rows;                           /* rows so far */
-	int col;                            /* next cell in the current row */
+	int cols;		    /* columns */
+	char *head[DOC_TABLE_COLS]; /* header cells */
+	char **cells;		    /* rows * cols cells */
+	int rows;		    /* rows so far */
+	int col;		    /* next cell in the current row */
 };
 
 static void table_head(struct table *t, int cols, ...)
@@ -1280,7 +1301,8 @@ static void table_cell(struct table *t, const char *fmt, ...)
 	va_list ap;
 
 	if (t->col == 0) {
-		t->cells = realloc(t->cells, (size_t)(t->rows + 1) * (size_t)t->cols * sizeof(char *));
+		t->cells =
+		    realloc(t->cells, (size_t)(t->rows + 1) * (size_t)t->cols * sizeof(char *));
 		t->rows++;
 	}
 	va_start(ap, fmt);
@@ -1305,7 +1327,8 @@ static bool table_numeric(const struct table *t, int c)
 {
 	const char *cell = t->rows ? t->cells[c] : NULL;
 
-	return cell && (isdigit((unsigned char)cell[0]) || (cell[0] == '-' && isdigit((unsigned char)cell[1])));
+	return cell && (isdigit((unsigned char)cell[0]) ||
+			(cell[0] == '-' && isdigit((unsigned char)cell[1])));
 }
 
 static void doc_table(struct doc *d, struct table *t)
@@ -1352,36 +1375,36 @@ static void doc_table(struct doc *d, struct table *t)
 }
 
 static const char report_html_head[] =
-	"<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
-	"<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
-	"<title>%s</title>\n<style>\n"
-	"body { font-family: sans-serif; font-size: 20px; line-height: 1.45; max-width: 1320px;"
-	" margin: 0 auto; padding: 1em; color: #111; }\n"
-	"img { max-width: 100%%; height: auto; border: 1px solid #ccc; }\n"
-	"figure { margin: 1.5em 0; }\nfigcaption { font-size: 18px; margin-top: 0.4em; }\n"
-	"table { border-collapse: collapse; margin: 1em 0; font-size: 17px; }\n"
-	"th, td { border: 1px solid #bbb; padding: 0.25em 0.6em; text-align: right; }\n"
-	"td.text { text-align: left; }\nth { background: #eee; }\n"
-	"pre { background: #f4f4f4; padding: 0.8em; overflow-x: auto; font-size: 16px; }\n"
-	".banner { background: #fde2c8; padding: 0.6em; border: 2px solid #D55E00; }\n"
-	"#charts-status { color: #555; font-size: 16px; }\n"
-	"</style>\n</head>\n<body>\n";
+    "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+    "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
+    "<title>%s</title>\n<style>\n"
+    "body { font-family: sans-serif; font-size: 20px; line-height: 1.45; max-width: 1320px;"
+    " margin: 0 auto; padding: 1em; color: #111; }\n"
+    "img { max-width: 100%%; height: auto; border: 1px solid #ccc; }\n"
+    "figure { margin: 1.5em 0; }\nfigcaption { font-size: 18px; margin-top: 0.4em; }\n"
+    "table { border-collapse: collapse; margin: 1em 0; font-size: 17px; }\n"
+    "th, td { border: 1px solid #bbb; padding: 0.25em 0.6em; text-align: right; }\n"
+    "td.text { text-align: left; }\nth { background: #eee; }\n"
+    "pre { background: #f4f4f4; padding: 0.8em; overflow-x: auto; font-size: 16px; }\n"
+    ".banner { background: #fde2c8; padding: 0.6em; border: 2px solid #D55E00; }\n"
+    "#charts-status { color: #555; font-size: 16px; }\n"
+    "</style>\n</head>\n<body>\n";
 
 /* The page says, in a marker a browser fills in, whether every chart loaded. */
 static const char report_html_tail[] =
-	"<p id=\"charts-status\" data-loaded=\"-1\" data-total=\"-1\">Charts: not checked "
-	"(scripts off).</p>\n"
-	"<script>\n"
-	"window.addEventListener('load', function () {\n"
-	"  var images = document.images, loaded = 0;\n"
-	"  for (var i = 0; i < images.length; i++)\n"
-	"    if (images[i].complete && images[i].naturalWidth > 0) loaded++;\n"
-	"  var marker = document.getElementById('charts-status');\n"
-	"  marker.setAttribute('data-loaded', loaded);\n"
-	"  marker.setAttribute('data-total', images.length);\n"
-	"  marker.textContent = 'Charts: ' + loaded + ' of ' + images.length + ' loaded.';\n"
-	"});\n"
-	"</script>\n</body>\n</html>\n";
+    "<p id=\"charts-status\" data-loaded=\"-1\" data-total=\"-1\">Charts: not checked "
+    "(scripts off).</p>\n"
+    "<script>\n"
+    "window.addEventListener('load', function () {\n"
+    "  var images = document.images, loaded = 0;\n"
+    "  for (var i = 0; i < images.length; i++)\n"
+    "    if (images[i].complete && images[i].naturalWidth > 0) loaded++;\n"
+    "  var marker = document.getElementById('charts-status');\n"
+    "  marker.setAttribute('data-loaded', loaded);\n"
+    "  marker.setAttribute('data-total', images.length);\n"
+    "  marker.textContent = 'Charts: ' + loaded + ' of ' + images.length + ' loaded.';\n"
+    "});\n"
+    "</script>\n</body>\n</html>\n";
 
 /* ---- the report's sections ---------------------------------------------------------------- */
 
@@ -1411,7 +1434,8 @@ static void section_findings(struct bench *b, struct doc *d)
 	for (int wi = 0; wi < b->nworkloads; wi++) {
 		int base = -1, ref = -1;
 
-		/* the serial strategy is the baseline; the largest count where it and another were timed */
+		/* the serial strategy is the baseline; the largest count where it and another were
+		 * timed */
 		for (int s = 0; s < b->nstrategies && base < 0; s++) {
 			if (strategy_serial(b, wi, s))
 				base = s;
@@ -1445,12 +1469,14 @@ static void section_findings(struct bench *b, struct doc *d)
 				    speedup >= 1 ? "faster" : "slower");
 		}
 		if (!isnan(workload_delay(b, wi)))
-			sbuf_printf(&sb, " (each task waits %s: the ideal is %s all at once, %s one after "
-					 "another)",
-				    fmt_seconds(workload_delay(b, wi), t1, sizeof(t1)),
-				    fmt_seconds(workload_delay(b, wi), t3, sizeof(t3)),
-				    fmt_seconds(workload_delay(b, wi) * (double)b->counts[wi][ref], t2,
-						sizeof(t2)));
+			sbuf_printf(
+			    &sb,
+			    " (each task waits %s: the ideal is %s all at once, %s one after "
+			    "another)",
+			    fmt_seconds(workload_delay(b, wi), t1, sizeof(t1)),
+			    fmt_seconds(workload_delay(b, wi), t3, sizeof(t3)),
+			    fmt_seconds(workload_delay(b, wi) * (double)b->counts[wi][ref], t2,
+					sizeof(t2)));
 		sbuf_printf(&sb, ".");
 		doc_item(d, sbuf_text(&sb));
 		any = true;
@@ -1465,10 +1491,12 @@ static void section_findings(struct bench *b, struct doc *d)
 			if (count_span(b, w, s, false, &lo, &hi) || (lo >= 0)) {
 				json_t *doc = cell_doc(&b->cells[w][s][hi]);
 
-				sbuf_printf(&sb, " %s %s in %s (%.0f in flight at once);", strategy_name(b, s),
-					    fmt_count(b->counts[w][hi], n1, sizeof(n1)),
-					    fmt_seconds(json_num(doc, "summary.wall_s"), t1, sizeof(t1)),
-					    json_num(doc, "summary.inflight_peak"));
+				sbuf_printf(
+				    &sb, " %s %s in %s (%.0f in flight at once);",
+				    strategy_name(b, s),
+				    fmt_count(b->counts[w][hi], n1, sizeof(n1)),
+				    fmt_seconds(json_num(doc, "summary.wall_s"), t1, sizeof(t1)),
+				    json_num(doc, "summary.inflight_peak"));
 			}
 		}
 		sb.text[sb.len - 1] = '.';
@@ -1477,13 +1505,16 @@ static void section_findings(struct bench *b, struct doc *d)
 
 		/* memory per task */
 		sbuf_reset(&sb);
-		sbuf_printf(&sb, "What one more task cost in memory here (slope between the smallest and the "
-				 "largest count):");
+		sbuf_printf(
+		    &sb,
+		    "What one more task cost in memory here (slope between the smallest and the "
+		    "largest count):");
 		for (int s = 0; s < b->nstrategies; s++) {
 			long to = 0;
 			double rss = memory_per_task(b, w, s, "summary.rss_peak_total_bytes", &to);
 			double heap = memory_per_task(b, w, s, "summary.heap_peak_bytes", &to);
-			double stack = memory_per_task(b, w, s, "summary.stack_reserved_bytes", &to);
+			double stack =
+			    memory_per_task(b, w, s, "summary.stack_reserved_bytes", &to);
 
 			if (isnan(rss))
 				continue;
@@ -1491,11 +1522,14 @@ static void section_findings(struct bench *b, struct doc *d)
 				sbuf_printf(&sb, " %s %s resident", strategy_name(b, s),
 					    fmt_bytes(rss, t1, sizeof(t1)));
 			else
-				sbuf_printf(&sb, " %s no resident growth measured", strategy_name(b, s));
-			sbuf_printf(&sb, " and %s of heap%s", fmt_bytes(heap > 0 ? heap : 0, t2, sizeof(t2)),
+				sbuf_printf(&sb, " %s no resident growth measured",
+					    strategy_name(b, s));
+			sbuf_printf(&sb, " and %s of heap%s",
+				    fmt_bytes(heap > 0 ? heap : 0, t2, sizeof(t2)),
 				    strategy_heap_traced(b, w, s) ? " (tracemalloc's)" : "");
 			if (stack > 0)
-				sbuf_printf(&sb, " (plus %s of address space reserved for its stack)",
+				sbuf_printf(&sb,
+					    " (plus %s of address space reserved for its stack)",
 					    fmt_bytes(stack, t3, sizeof(t3)));
 			sbuf_printf(&sb, ";");
 		}
@@ -1513,12 +1547,15 @@ static void section_findings(struct bench *b, struct doc *d)
 			if (isnan(per))
 				continue;
 			if (per > 0)
-				sbuf_printf(&sb, " %s %s", strategy_name(b, s), fmt_seconds(per, t1, sizeof(t1)));
+				sbuf_printf(&sb, " %s %s", strategy_name(b, s),
+					    fmt_seconds(per, t1, sizeof(t1)));
 			else
-				sbuf_printf(&sb, " %s too little to tell from the noise between runs",
+				sbuf_printf(&sb,
+					    " %s too little to tell from the noise between runs",
 					    strategy_name(b, s));
 			if (!isnan(bare_per_op_s(b, prim)))
-				sbuf_printf(&sb, " (the bare %s alone: %s)", report_bare_names[prim],
+				sbuf_printf(&sb, " (the bare %s alone: %s)",
+					    report_bare_names[prim],
 					    fmt_seconds(bare_per_op_s(b, prim), t2, sizeof(t2)));
 			sbuf_printf(&sb, ";");
 		}
@@ -1531,16 +1568,18 @@ static void section_findings(struct bench *b, struct doc *d)
 		bool have = false;
 
 		sbuf_reset(&sb);
-		sbuf_printf(&sb, "The tutorial's 4-task demo, heap peak (every malloc of the process that "
-				 "reports it, the counterpart of its tracemalloc figures; for the tutorial's "
-				 "own Python, tracemalloc's figures themselves):");
+		sbuf_printf(
+		    &sb,
+		    "The tutorial's 4-task demo, heap peak (every malloc of the process that "
+		    "reports it, the counterpart of its tracemalloc figures; for the tutorial's "
+		    "own Python, tracemalloc's figures themselves):");
 		for (int s = 0; s < b->nstrategies; s++) {
 			heap[s] = NAN;
 			for (size_t i = 0; i < b->steps_len; i++) {
 				struct step *st = &b->steps[i];
 
-				if (strcmp(st->kind, "demo") == 0 && strcmp(st->strategy, b->strategies[s]) == 0 &&
-				    st->doc)
+				if (strcmp(st->kind, "demo") == 0 &&
+				    strcmp(st->strategy, b->strategies[s]) == 0 && st->doc)
 					heap[s] = json_num(st->doc, "summary.heap_peak_bytes");
 			}
 			if (isnan(heap[s]))
@@ -1561,8 +1600,9 @@ static void section_findings(struct bench *b, struct doc *d)
 		bool have = false;
 
 		sbuf_reset(&sb);
-		sbuf_printf(&sb, "The tutorial's Python against C, at the largest count both reached "
-				 "(section 7) —");
+		sbuf_printf(&sb,
+			    "The tutorial's Python against C, at the largest count both reached "
+			    "(section 7) —");
 		for (int wi = 0; wi < b->nworkloads; wi++) {
 			bool named = false;
 
@@ -1579,17 +1619,22 @@ static void section_findings(struct bench *b, struct doc *d)
 				if (named)
 					sbuf_printf(&sb, ",");
 				else
-					sbuf_printf(&sb, "%s %s:", have ? ";" : "", b->workloads[wi]);
+					sbuf_printf(&sb, "%s %s:", have ? ";" : "",
+						    b->workloads[wi]);
 				sbuf_printf(&sb, " %s (%s tasks)", b->strategies[f.python],
 					    fmt_count(b->counts[wi][f.hi], n1, sizeof(n1)));
 				if (!isnan(over))
-					sbuf_printf(&sb, " %s %s%s overhead per task", fmt_pair_ratio(over, t1, sizeof(t1)),
-						    b->strategies[f.c], possessive(b->strategies[f.c]));
+					sbuf_printf(&sb, " %s %s%s overhead per task",
+						    fmt_pair_ratio(over, t1, sizeof(t1)),
+						    b->strategies[f.c],
+						    possessive(b->strategies[f.c]));
 				if (!isnan(rss))
 					sbuf_printf(&sb, "%s %s %s%s resident memory per task",
-						    isnan(over) ? "" : " and", fmt_pair_ratio(rss, t2, sizeof(t2)),
+						    isnan(over) ? "" : " and",
+						    fmt_pair_ratio(rss, t2, sizeof(t2)),
 						    isnan(over) ? b->strategies[f.c] : "its",
-						    isnan(over) ? possessive(b->strategies[f.c]) : "");
+						    isnan(over) ? possessive(b->strategies[f.c])
+								: "");
 				named = have = true;
 			}
 		}
@@ -1607,8 +1652,10 @@ static void section_findings(struct bench *b, struct doc *d)
 			failed += strcmp(b->steps[i].status, "failed") == 0;
 		}
 		sbuf_reset(&sb);
-		sbuf_printf(&sb, "%d step%s skipped and %d failed; the reasons are listed under "
-				 "\"Skipped and failed\".", skipped, skipped == 1 ? " was" : "s were", failed);
+		sbuf_printf(&sb,
+			    "%d step%s skipped and %d failed; the reasons are listed under "
+			    "\"Skipped and failed\".",
+			    skipped, skipped == 1 ? " was" : "s were", failed);
 		doc_item(d, sbuf_text(&sb));
 	}
 	if (!any)
@@ -1622,8 +1669,8 @@ static void section_machine(struct bench *b, struct doc *d)
 	struct table t;
 	char n1[64], n2[64];
 	const char *host_keys[][2] = {
-		{"compiler", "compiler"}, {"libc", "C library"}, {"libcurl", "libcurl"},
-		{"jansson", "jansson"},   {"liburing", "liburing"}, {"commit", "iostrat commit"},
+	    {"compiler", "compiler"}, {"libc", "C library"},	{"libcurl", "libcurl"},
+	    {"jansson", "jansson"},   {"liburing", "liburing"}, {"commit", "iostrat commit"},
 	};
 
 	doc_heading(d, 2, "The machine");
@@ -1672,19 +1719,21 @@ static void section_method(struct bench *b, struct doc *d)
 
 	doc_heading(d, 2, "How it was measured");
 	doc_list_begin(d);
-	sbuf_printf(&sb, "Whole-command times come from hyperfine (without a shell in between): %s "
-			 "warm-up run%s, then %s round%s of %s run%s per command; each round runs every "
-			 "strategy of a task count once more, starting with the next strategy, so that "
-			 "drift over time does not favour one. Figures are the median of all runs, with "
-			 "the minimum and maximum.",
+	sbuf_printf(&sb,
+		    "Whole-command times come from hyperfine (without a shell in between): %s "
+		    "warm-up run%s, then %s round%s of %s run%s per command; each round runs every "
+		    "strategy of a task count once more, starting with the next strategy, so that "
+		    "drift over time does not favour one. Figures are the median of all runs, with "
+		    "the minimum and maximum.",
 		    meta_or(b, "warmup", "?"), strcmp(meta_or(b, "warmup", "1"), "1") ? "s" : "",
 		    meta_or(b, "rounds", "?"), strcmp(meta_or(b, "rounds", "1"), "1") ? "s" : "",
 		    meta_or(b, "runs_per_round", "?"),
 		    strcmp(meta_or(b, "runs_per_round", "1"), "1") ? "s" : "");
 	doc_item(d, sbuf_text(&sb));
 	sbuf_reset(&sb);
-	sbuf_printf(&sb, "Timed runs use -q: no per-task lines, since printing is I/O too. Sleep tasks "
-			 "wait a fixed %s each",
+	sbuf_printf(&sb,
+		    "Timed runs use -q: no per-task lines, since printing is I/O too. Sleep tasks "
+		    "wait a fixed %s each",
 		    fmt_seconds(meta_num(b, "sweep_delay_s"), t1, sizeof(t1)));
 	if (workload_index(b, "http") >= 0)
 		sbuf_printf(&sb, ", HTTP responses are held %s each by the local server",
@@ -1694,20 +1743,24 @@ static void section_method(struct bench *b, struct doc *d)
 	doc_item(d, "Memory, threads, processes, tasks in flight and latencies come from iostrat's "
 		    "own result document (--json) of one more run of each command: what the kernel "
 		    "saw, not what was asked for.");
-	if (meta_get(b, "python_strategies") != NULL && *meta_or(b, "python_strategies", "") != '\0') {
+	if (meta_get(b, "python_strategies") != NULL &&
+	    *meta_or(b, "python_strategies", "") != '\0') {
 		sbuf_reset(&sb);
-		sbuf_printf(&sb, "The tutorial's own Python programs (%s) are run by %s and measured "
-				 "the same way, in the same rounds, with shorter count lists of their own; "
-				 "they write the same result document, with tracemalloc's figures as their "
-				 "heap.",
-			    meta_or(b, "python_strategies", "?"),
-			    meta_or(b, "python_program", "scripts/python/iostrat-py"));
+		sbuf_printf(
+		    &sb,
+		    "The tutorial's own Python programs (%s) are run by %s and measured "
+		    "the same way, in the same rounds, with shorter count lists of their own; "
+		    "they write the same result document, with tracemalloc's figures as their "
+		    "heap.",
+		    meta_or(b, "python_strategies", "?"),
+		    meta_or(b, "python_program", "scripts/python/iostrat-py"));
 		doc_item(d, sbuf_text(&sb));
 	}
 	sbuf_reset(&sb);
-	sbuf_printf(&sb, "A count is skipped when one run is predicted, from the count before, to take "
-			 "over %s s, or when the machine's limits forbid it; a strategy that says it "
-			 "is unavailable (exit status 2) is skipped with its own reason.",
+	sbuf_printf(&sb,
+		    "A count is skipped when one run is predicted, from the count before, to take "
+		    "over %s s, or when the machine's limits forbid it; a strategy that says it "
+		    "is unavailable (exit status 2) is skipped with its own reason.",
 		    meta_or(b, "max_run_s", "?"));
 	doc_item(d, sbuf_text(&sb));
 	doc_list_end(d);
@@ -1755,23 +1808,27 @@ static void section_timelines(struct bench *b, struct doc *d)
 		char demo[160] = "The tutorial's demo, ";
 
 		demo_description(b, demo + strlen(demo), sizeof(demo) - strlen(demo));
-		table_head(&t, 8, "strategy", "task", "start", "end", "duration", "PID", "TID", "status");
-		sbuf_printf(&cap, "%s: each horizontal bar is one task, from its start to its end "
-				  "(seconds since the run began), coloured by the process and thread that "
-				  "ran it.",
-			    k == 0 ? demo : "HTTP fetches from the local server");
+		table_head(&t, 8, "strategy", "task", "start", "end", "duration", "PID", "TID",
+			   "status");
+		sbuf_printf(
+		    &cap,
+		    "%s: each horizontal bar is one task, from its start to its end "
+		    "(seconds since the run began), coloured by the process and thread that "
+		    "ran it.",
+		    k == 0 ? demo : "HTTP fetches from the local server");
 		for (int s = 0; s < b->nstrategies; s++) {
 			for (size_t i = 0; i < b->steps_len; i++) {
 				struct step *st = &b->steps[i];
 				json_t *tasks;
 
-				if (strcmp(st->kind, kinds[k]) || strcmp(st->strategy, b->strategies[s]) ||
-				    st->doc == NULL)
+				if (strcmp(st->kind, kinds[k]) ||
+				    strcmp(st->strategy, b->strategies[s]) || st->doc == NULL)
 					continue;
 				tasks = json_object_get(st->doc, "tasks");
 				for (size_t j = 0; j < json_array_size(tasks); j++) {
 					json_t *task = json_array_get(tasks, j);
-					double a = json_num(task, "start_s"), e = json_num(task, "end_s");
+					double a = json_num(task, "start_s"),
+					       e = json_num(task, "end_s");
 
 					table_cell(&t, "%s", b->strategies[s]);
 					table_cell(&t, "%.0f", json_num(task, "id"));
@@ -1780,23 +1837,31 @@ static void section_timelines(struct bench *b, struct doc *d)
 					table_cell(&t, "%s", fmt_seconds(e - a, t1, sizeof(t1)));
 					table_cell(&t, "%.0f", json_num(task, "pid"));
 					table_cell(&t, "%.0f", json_num(task, "tid"));
-					table_cell(&t, "%s", json_str(task, "status") ? json_str(task, "status") : "?");
+					table_cell(&t, "%s",
+						   json_str(task, "status")
+						       ? json_str(task, "status")
+						       : "?");
 				}
 				sbuf_printf(&cap, " %s took %s", b->strategies[s],
-					    fmt_seconds(json_num(st->doc, "summary.wall_s"), t2, sizeof(t2)));
+					    fmt_seconds(json_num(st->doc, "summary.wall_s"), t2,
+							sizeof(t2)));
 				sbuf_printf(&cap, " with %.0f process%s and at most %.0f thread%s;",
 					    json_num(st->doc, "summary.processes"),
 					    json_num(st->doc, "summary.processes") == 1 ? "" : "es",
 					    json_num(st->doc, "summary.threads_peak"),
-					    json_num(st->doc, "summary.threads_peak") == 1 ? "" : "s");
+					    json_num(st->doc, "summary.threads_peak") == 1 ? ""
+											   : "s");
 				n++;
 			}
 		}
 		if (n == 0) {
-			doc_para(d, k == 0 ? "(The demo did not run for any strategy; see \"Skipped and "
-					     "failed\".)"
-					   : "(No HTTP run: the http workload was not measured in this run; "
-					     "see \"Skipped and failed\".)");
+			doc_para(
+			    d,
+			    k == 0
+				? "(The demo did not run for any strategy; see \"Skipped and "
+				  "failed\".)"
+				: "(No HTTP run: the http workload was not measured in this run; "
+				  "see \"Skipped and failed\".)");
 			table_head(&t, 1, "-");
 			t.rows = 0;
 			doc_table_free(&t);
@@ -1809,16 +1874,18 @@ static void section_timelines(struct bench *b, struct doc *d)
 			for (size_t i = 0; i < b->steps_len; i++) {
 				struct step *st = &b->steps[i];
 
-				if (strcmp(st->kind, kinds[k]) == 0 && strcmp(st->strategy, b->strategies[s]) == 0 &&
-				    st->doc)
-					sbuf_printf(&cap, " %s %d,", b->strategies[s], max_overlap(st->doc));
+				if (strcmp(st->kind, kinds[k]) == 0 &&
+				    strcmp(st->strategy, b->strategies[s]) == 0 && st->doc)
+					sbuf_printf(&cap, " %s %d,", b->strategies[s],
+						    max_overlap(st->doc));
 			}
 		}
 		cap.text[cap.len - 1] = '.';
 		sbuf_printf(&cap, " Tasks that overlap wait together; tasks in series add up.");
 		snprintf(chart, sizeof(chart), "timeline-%s", names[k]);
-		doc_figure(d, chart, k == 0 ? "Timeline of the 4-task demo per strategy"
-					    : "Timeline of an HTTP run per strategy",
+		doc_figure(d, chart,
+			   k == 0 ? "Timeline of the 4-task demo per strategy"
+				  : "Timeline of an HTTP run per strategy",
 			   sbuf_text(&cap));
 		doc_table(d, &t);
 		free(cap.text);
@@ -1835,32 +1902,38 @@ static void section_wall(struct bench *b, struct doc *d, int w)
 
 	sbuf_printf(&head, "2. Wall time against task count: %s", wn);
 	doc_heading(d, 2, sbuf_text(&head));
-	sbuf_printf(&cap, "Whole-command wall time (median, bars from the fastest to the slowest run) "
-			  "against the number of %s tasks, both axes logarithmic, one line per strategy.",
+	sbuf_printf(&cap,
+		    "Whole-command wall time (median, bars from the fastest to the slowest run) "
+		    "against the number of %s tasks, both axes logarithmic, one line per strategy.",
 		    wn);
 	if (!isnan(workload_delay(b, w)))
-		sbuf_printf(&cap, " The black lines are the ideals: %s when every task waits at once "
-				  "(solid), one delay per task when they wait one after another (dashed).",
-			    fmt_seconds(workload_delay(b, w), t1, sizeof(t1)));
+		sbuf_printf(
+		    &cap,
+		    " The black lines are the ideals: %s when every task waits at once "
+		    "(solid), one delay per task when they wait one after another (dashed).",
+		    fmt_seconds(workload_delay(b, w), t1, sizeof(t1)));
 	for (int s = 0; s < b->nstrategies; s++) {
 		int lo, hi;
 
 		if (!count_span(b, w, s, true, &lo, &hi))
 			continue;
-		sbuf_printf(&cap, " %s: %s at %s task%s, %s at %s (%s the ideal);", b->strategies[s],
-			    fmt_seconds(b->cells[w][s][lo].timing.median_s, t1, sizeof(t1)),
-			    fmt_count(b->counts[w][lo], n1, sizeof(n1)), b->counts[w][lo] == 1 ? "" : "s",
-			    fmt_seconds(b->cells[w][s][hi].timing.median_s, t2, sizeof(t2)),
-			    fmt_count(b->counts[w][hi], n2, sizeof(n2)),
-			    fmt_ratio(b->cells[w][s][hi].timing.median_s / ideal_s(b, w, s, b->counts[w][hi]),
-				      t3, sizeof(t3)));
+		sbuf_printf(
+		    &cap, " %s: %s at %s task%s, %s at %s (%s the ideal);", b->strategies[s],
+		    fmt_seconds(b->cells[w][s][lo].timing.median_s, t1, sizeof(t1)),
+		    fmt_count(b->counts[w][lo], n1, sizeof(n1)), b->counts[w][lo] == 1 ? "" : "s",
+		    fmt_seconds(b->cells[w][s][hi].timing.median_s, t2, sizeof(t2)),
+		    fmt_count(b->counts[w][hi], n2, sizeof(n2)),
+		    fmt_ratio(b->cells[w][s][hi].timing.median_s /
+				  ideal_s(b, w, s, b->counts[w][hi]),
+			      t3, sizeof(t3)));
 	}
 	if (cap.text[cap.len - 1] == ';')
 		cap.text[cap.len - 1] = '.';
 	snprintf(chart, sizeof(chart), "wall-%s", wn);
 	doc_figure(d, chart, "Wall time against task count", sbuf_text(&cap));
 
-	table_head(&t, 8, "strategy", "tasks", "median", "min", "max", "runs", "ideal", "in flight");
+	table_head(&t, 8, "strategy", "tasks", "median", "min", "max", "runs", "ideal",
+		   "in flight");
 	for (int s = 0; s < b->nstrategies; s++) {
 		for (int c = 0; c < b->ncounts[w]; c++) {
 			struct cell *cell = &b->cells[w][s][c];
@@ -1875,7 +1948,8 @@ static void section_wall(struct bench *b, struct doc *d, int w)
 			table_cell(&t, "%s", fmt_seconds(cell->timing.max_s, t3, sizeof(t3)));
 			table_cell(&t, "%d%s", cell->timing.runs,
 				   cell->timing.failed_runs ? " (some failed)" : "");
-			table_cell(&t, "%s", fmt_seconds(ideal_s(b, w, s, b->counts[w][c]), t1, sizeof(t1)));
+			table_cell(&t, "%s",
+				   fmt_seconds(ideal_s(b, w, s, b->counts[w][c]), t1, sizeof(t1)));
 			table_cell(&t, "%.0f", json_num(doc, "summary.inflight_peak"));
 		}
 	}
@@ -1897,17 +1971,20 @@ static void section_memory(struct bench *b, struct doc *d, int w)
 	sbuf_printf(&cap, "Left: heap peak, every malloc of the process that runs the strategy "
 			  "(a forked child's own heap is not in it)");
 	if (any_python(b, w))
-		sbuf_printf(&cap, "; for the tutorial's Python (python-*), tracemalloc's traced peak "
-				  "instead, which counts only the Python objects it traced");
-	sbuf_printf(&cap, ". Right: resident memory, each process's peak RSS added over every "
-			  "process of the run. Both axes logarithmic. Per task, from the smallest to the "
-			  "largest count:");
+		sbuf_printf(&cap,
+			    "; for the tutorial's Python (python-*), tracemalloc's traced peak "
+			    "instead, which counts only the Python objects it traced");
+	sbuf_printf(&cap,
+		    ". Right: resident memory, each process's peak RSS added over every "
+		    "process of the run. Both axes logarithmic. Per task, from the smallest to the "
+		    "largest count:");
 	for (int s = 0; s < b->nstrategies; s++) {
 		long to = 0;
 		double rss = memory_per_task(b, w, s, "summary.rss_peak_total_bytes", &to);
 
 		if (!isnan(rss) && rss > 0)
-			sbuf_printf(&cap, " %s %s resident;", b->strategies[s], fmt_bytes(rss, t1, sizeof(t1)));
+			sbuf_printf(&cap, " %s %s resident;", b->strategies[s],
+				    fmt_bytes(rss, t1, sizeof(t1)));
 		else if (!isnan(rss))
 			sbuf_printf(&cap, " %s no growth measured;", b->strategies[s]);
 	}
@@ -1925,12 +2002,16 @@ static void section_memory(struct bench *b, struct doc *d, int w)
 				continue;
 			table_cell(&t, "%s", b->strategies[s]);
 			table_cell(&t, "%s", fmt_count(b->counts[w][c], n1, sizeof(n1)));
-			table_cell(&t, "%s%s", fmt_bytes(json_num(doc, "summary.heap_peak_bytes"), t1, sizeof(t1)),
-				   heap_label(doc));
+			table_cell(
+			    &t, "%s%s",
+			    fmt_bytes(json_num(doc, "summary.heap_peak_bytes"), t1, sizeof(t1)),
+			    heap_label(doc));
 			table_cell(&t, "%s",
-				   fmt_bytes(json_num(doc, "summary.rss_peak_total_bytes"), t2, sizeof(t2)));
+				   fmt_bytes(json_num(doc, "summary.rss_peak_total_bytes"), t2,
+					     sizeof(t2)));
 			table_cell(&t, "%s",
-				   fmt_bytes(json_num(doc, "summary.stack_reserved_bytes"), t3, sizeof(t3)));
+				   fmt_bytes(json_num(doc, "summary.stack_reserved_bytes"), t3,
+					     sizeof(t3)));
 			table_cell(&t, "%.0f", json_num(doc, "summary.processes"));
 			table_cell(&t, "%.0f", json_num(doc, "summary.threads_peak"));
 			table_cell(&t, "%.0f", json_num(doc, "summary.inflight_peak"));
@@ -1954,12 +2035,13 @@ static void section_overhead(struct bench *b, struct doc *d)
 		doc_para(d, "(The sleep workload was not measured in this run.)");
 		return;
 	}
-	sbuf_printf(&cap, "What one more sleeping task adds to the wall time beyond its wait: the "
-			  "slope of (median - ideal) between the smallest and largest timed count, in "
-			  "microseconds, logarithmic axis. Beside it, the bare cost of the primitive "
-			  "the strategy pays per task, measured alone by iostrat-bare %s times in a row "
-			  "(fork + exit + waitpid; pthread_create + join; arming a timerfd and waiting "
-			  "for it in epoll).",
+	sbuf_printf(&cap,
+		    "What one more sleeping task adds to the wall time beyond its wait: the "
+		    "slope of (median - ideal) between the smallest and largest timed count, in "
+		    "microseconds, logarithmic axis. Beside it, the bare cost of the primitive "
+		    "the strategy pays per task, measured alone by iostrat-bare %s times in a row "
+		    "(fork + exit + waitpid; pthread_create + join; arming a timerfd and waiting "
+		    "for it in epoll).",
 		    meta_or(b, "bare_count", "?"));
 	table_head(&t, 5, "strategy", "per task", "from … to tasks", "primitive", "bare primitive");
 	for (int s = 0; s < b->nstrategies; s++) {
@@ -1971,7 +2053,8 @@ static void section_overhead(struct bench *b, struct doc *d)
 			continue;
 		table_cell(&t, "%s", b->strategies[s]);
 		table_cell(&t, "%s", fmt_seconds(per, t1, sizeof(t1)));
-		table_cell(&t, "%s … %s", fmt_count(from, n1, sizeof(n1)), fmt_count(to, n2, sizeof(n2)));
+		table_cell(&t, "%s … %s", fmt_count(from, n1, sizeof(n1)),
+			   fmt_count(to, n2, sizeof(n2)));
 		table_cell(&t, "%s", prim >= 0 ? report_bare_names[prim] : "none (one by one)");
 		table_cell(&t, "%s", fmt_seconds(bare_per_op_s(b, prim), t2, sizeof(t2)));
 		if (prim >= 0 && !isnan(bare_per_op_s(b, prim)) && bare_per_op_s(b, prim) > 0)
@@ -2006,22 +2089,33 @@ static void section_throughput(struct bench *b, struct doc *d, int w)
 			table_cell(&t, "%s", b->strategies[s]);
 			table_cell(&t, "%s", fmt_count(b->counts[w][c], n1, sizeof(n1)));
 			table_cell(&t, "%.4g %s", throughput(b, w, doc, &unit), unit);
-			table_cell(&t, "%s", fmt_seconds(json_num(doc, "summary.latency_s.p50"), t1, sizeof(t1)));
-			table_cell(&t, "%s", fmt_seconds(json_num(doc, "summary.latency_s.p90"), t2, sizeof(t2)));
-			table_cell(&t, "%s", fmt_seconds(json_num(doc, "summary.latency_s.p99"), t3, sizeof(t3)));
-			table_cell(&t, "%s", fmt_seconds(json_num(doc, "summary.latency_s.max"), t1, sizeof(t1)));
+			table_cell(
+			    &t, "%s",
+			    fmt_seconds(json_num(doc, "summary.latency_s.p50"), t1, sizeof(t1)));
+			table_cell(
+			    &t, "%s",
+			    fmt_seconds(json_num(doc, "summary.latency_s.p90"), t2, sizeof(t2)));
+			table_cell(
+			    &t, "%s",
+			    fmt_seconds(json_num(doc, "summary.latency_s.p99"), t3, sizeof(t3)));
+			table_cell(
+			    &t, "%s",
+			    fmt_seconds(json_num(doc, "summary.latency_s.max"), t1, sizeof(t1)));
 		}
 	}
-	sbuf_printf(&cap, "Left: throughput in %s (from iostrat's own result document) against the task "
-			  "count. Right: latency percentiles of one task (its end minus its start) at %s "
-			  "tasks, p50, p90 and p99 side by side per strategy.",
+	sbuf_printf(&cap,
+		    "Left: throughput in %s (from iostrat's own result document) against the task "
+		    "count. Right: latency percentiles of one task (its end minus its start) at %s "
+		    "tasks, p50, p90 and p99 side by side per strategy.",
 		    unit, ref >= 0 ? fmt_count(b->counts[w][ref], n1, sizeof(n1)) : "?");
 	for (int s = 0; s < b->nstrategies && ref >= 0; s++) {
 		json_t *doc = cell_doc(&b->cells[w][s][ref]);
 
 		if (doc)
-			sbuf_printf(&cap, " %s: %.4g %s, p99 %s;", b->strategies[s], throughput(b, w, doc, &unit),
-				    unit, fmt_seconds(json_num(doc, "summary.latency_s.p99"), t1, sizeof(t1)));
+			sbuf_printf(
+			    &cap, " %s: %.4g %s, p99 %s;", b->strategies[s],
+			    throughput(b, w, doc, &unit), unit,
+			    fmt_seconds(json_num(doc, "summary.latency_s.p99"), t1, sizeof(t1)));
 	}
 	cap.text[cap.len - 1] = '.';
 	for (int s = 0, short_rows = 0; s < b->nstrategies && ref >= 0; s++) {
@@ -2030,7 +2124,8 @@ static void section_throughput(struct bench *b, struct doc *d, int w)
 		if (!is_python(b->strategies[s]) || cell_doc(&b->cells[w][s][ref]) != NULL ||
 		    (!count_span(b, w, s, false, &lo, &hi) && lo < 0))
 			continue;
-		sbuf_printf(&cap, "%s%s", short_rows++ ? ", " : " Not at that count (shorter count lists): ",
+		sbuf_printf(&cap, "%s%s",
+			    short_rows++ ? ", " : " Not at that count (shorter count lists): ",
 			    b->strategies[s]);
 	}
 	if (cap.text[cap.len - 1] != '.')
@@ -2052,10 +2147,11 @@ static void section_hyperfine(struct bench *b, struct doc *d, int w)
 
 	sbuf_printf(&head, "6. hyperfine's figures: %s", wn);
 	doc_heading(d, 2, sbuf_text(&head));
-	sbuf_printf(&cap, "Mean wall time of every timed command, grouped by task count, one bar per "
-			  "strategy, with a whisker from the fastest to the slowest run; logarithmic axis. "
-			  "The table beside it is hyperfine's summary, the runs of all rounds pooled; "
-			  "\"relative\" is against the fastest command at the same count.");
+	sbuf_printf(
+	    &cap, "Mean wall time of every timed command, grouped by task count, one bar per "
+		  "strategy, with a whisker from the fastest to the slowest run; logarithmic axis. "
+		  "The table beside it is hyperfine's summary, the runs of all rounds pooled; "
+		  "\"relative\" is against the fastest command at the same count.");
 	snprintf(chart, sizeof(chart), "hyperfine-%s", wn);
 	doc_figure(d, chart, "hyperfine: mean and spread per command", sbuf_text(&cap));
 	table_head(&t, 7, "command", "mean [ms]", "stddev [ms]", "min [ms]", "max [ms]", "runs",
@@ -2064,7 +2160,8 @@ static void section_hyperfine(struct bench *b, struct doc *d, int w)
 		double fastest = INFINITY;
 
 		for (int s = 0; s < b->nstrategies; s++) {
-			if (cell_timed(&b->cells[w][s][c]) && b->cells[w][s][c].timing.mean_s < fastest)
+			if (cell_timed(&b->cells[w][s][c]) &&
+			    b->cells[w][s][c].timing.mean_s < fastest)
 				fastest = b->cells[w][s][c].timing.mean_s;
 		}
 		for (int s = 0; s < b->nstrategies; s++) {
@@ -2074,9 +2171,10 @@ static void section_hyperfine(struct bench *b, struct doc *d, int w)
 				continue;
 			table_cell(&t, "%s %s %s -n %s -q",
 				   is_python(b->strategies[s])
-					   ? meta_or(b, "python_program", "scripts/python/iostrat-py")
-					   : "iostrat",
-				   b->strategies[s], wn, fmt_count(b->counts[w][c], n1, sizeof(n1)));
+				       ? meta_or(b, "python_program", "scripts/python/iostrat-py")
+				       : "iostrat",
+				   b->strategies[s], wn,
+				   fmt_count(b->counts[w][c], n1, sizeof(n1)));
 			table_cell(&t, "%.1f", tm->mean_s * 1e3);
 			table_cell(&t, "%.1f", tm->stddev_s * 1e3);
 			table_cell(&t, "%.1f", tm->min_s * 1e3);
@@ -2092,7 +2190,8 @@ static void section_hyperfine(struct bench *b, struct doc *d, int w)
 
 /* One row of the comparison: a figure for Python and for C, and their ratio. */
 static void pair_row(struct table *t, const struct bench *b, const struct pair_figures *f, int w,
-		     const char *figure, const char *python, const char *c, double python_v, double c_v)
+		     const char *figure, const char *python, const char *c, double python_v,
+		     double c_v)
 {
 	double ratio = pair_ratio(python_v, c_v);
 	char n1[32], r[64];
@@ -2123,29 +2222,32 @@ static void section_python(struct bench *b, struct doc *d)
 	int pairs_shown = 0, skipped = 0, plan_steps = 0;
 
 	doc_heading(d, 2, "7. C and the tutorial's Python");
-	sbuf_printf(&sb, "The tutorial's own Python programs (%s, run by %s) beside the C strategy "
-			 "that waits the same way:",
+	sbuf_printf(&sb,
+		    "The tutorial's own Python programs (%s, run by %s) beside the C strategy "
+		    "that waits the same way:",
 		    meta_or(b, "python_version", "scripts/python/iostrat.py"),
 		    meta_or(b, "python_program", "scripts/python/iostrat-py"));
 	for (size_t i = 0; i < REPORT_PYTHON_PAIRS; i++)
-		sbuf_printf(&sb, " %s beside %s%s", report_python_pairs[i].python, report_python_pairs[i].c,
-			    i + 1 < REPORT_PYTHON_PAIRS ? "," : ".");
-	sbuf_printf(&sb, " Each pair is compared at the largest task count both reached with every "
-			 "task ok, from their result documents. Overhead per task is (wall - ideal) / "
-			 "tasks of that run (the interpreter's start is not in it: wall time runs from "
-			 "the first task's start). Heap and resident memory per task are the slope from "
-			 "the smallest to the largest count both reached (what one more task adds), or "
-			 "the figure over the tasks when they share one count. The last column is "
-			 "Python's figure over C's.");
+		sbuf_printf(&sb, " %s beside %s%s", report_python_pairs[i].python,
+			    report_python_pairs[i].c, i + 1 < REPORT_PYTHON_PAIRS ? "," : ".");
+	sbuf_printf(&sb,
+		    " Each pair is compared at the largest task count both reached with every "
+		    "task ok, from their result documents. Overhead per task is (wall - ideal) / "
+		    "tasks of that run (the interpreter's start is not in it: wall time runs from "
+		    "the first task's start). Heap and resident memory per task are the slope from "
+		    "the smallest to the largest count both reached (what one more task adds), or "
+		    "the figure over the tasks when they share one count. The last column is "
+		    "Python's figure over C's.");
 	doc_para(d, sbuf_text(&sb));
 	sbuf_reset(&sb);
-	doc_para(d, "The two heaps do not count the same thing. iostrat's is every malloc of the "
-		    "process (its own, the C library's, libcurl's, jansson's), from before main() "
-		    "begins. The Python programs' is tracemalloc's: the Python objects allocated after "
-		    "tracing began, not the interpreter's own C allocations nor what C libraries "
-		    "allocate beneath Python. Read their ratio as orders of magnitude, not bytes; the "
-		    "resident memory (each process's peak RSS, added over every process) counts the "
-		    "same thing in both.");
+	doc_para(
+	    d, "The two heaps do not count the same thing. iostrat's is every malloc of the "
+	       "process (its own, the C library's, libcurl's, jansson's), from before main() "
+	       "begins. The Python programs' is tracemalloc's: the Python objects allocated after "
+	       "tracing began, not the interpreter's own C allocations nor what C libraries "
+	       "allocate beneath Python. Read their ratio as orders of magnitude, not bytes; the "
+	       "resident memory (each process's peak RSS, added over every process) counts the "
+	       "same thing in both.");
 	for (int w = 0; w < b->nworkloads; w++) {
 		struct table t;
 		bool any = false;
@@ -2162,20 +2264,22 @@ static void section_python(struct bench *b, struct doc *d)
 					 fmt_seconds(f.overhead_py_s, t1, sizeof(t1)),
 					 fmt_seconds(f.overhead_c_s, t2, sizeof(t2)),
 					 f.overhead_py_s, f.overhead_c_s);
-			pair_row(&t, b, &f, w, "heap per task (Python: tracemalloc; C: every malloc)",
+			pair_row(&t, b, &f, w,
+				 "heap per task (Python: tracemalloc; C: every malloc)",
 				 fmt_bytes(f.heap_py_bytes, t1, sizeof(t1)),
-				 fmt_bytes(f.heap_c_bytes, t2, sizeof(t2)),
-				 f.heap_py_bytes, f.heap_c_bytes);
+				 fmt_bytes(f.heap_c_bytes, t2, sizeof(t2)), f.heap_py_bytes,
+				 f.heap_c_bytes);
 			pair_row(&t, b, &f, w, "resident memory (RSS) per task",
 				 fmt_bytes(f.rss_py_bytes, t1, sizeof(t1)),
-				 fmt_bytes(f.rss_c_bytes, t2, sizeof(t2)),
-				 f.rss_py_bytes, f.rss_c_bytes);
+				 fmt_bytes(f.rss_c_bytes, t2, sizeof(t2)), f.rss_py_bytes,
+				 f.rss_c_bytes);
 			if (!isnan(f.rate_py)) {
 				snprintf(t1, sizeof(t1), "%.4g %s", f.rate_py, f.rate_unit);
 				snprintf(t2, sizeof(t2), "%.4g %s", f.rate_c, f.rate_unit);
 				pair_row(&t, b, &f, w,
-					 strcmp(f.rate_unit, "requests/s") == 0 ? "requests per second"
-										 : "throughput",
+					 strcmp(f.rate_unit, "requests/s") == 0
+					     ? "requests per second"
+					     : "throughput",
 					 t1, t2, f.rate_py, f.rate_c);
 			}
 			any = true;
@@ -2200,7 +2304,8 @@ static void section_python(struct bench *b, struct doc *d)
 			plan_steps++;
 			continue;
 		}
-		if (!is_python(st->strategy) || strcmp(st->status, "skipped") != 0 || st->count != 0)
+		if (!is_python(st->strategy) || strcmp(st->status, "skipped") != 0 ||
+		    st->count != 0)
 			continue;
 		if (skipped++ == 0) {
 			doc_para(d, "Python rows left out of this run, and why:");
@@ -2217,10 +2322,12 @@ static void section_python(struct bench *b, struct doc *d)
 		doc_list_end(d);
 	if (plan_steps > 0) {
 		sbuf_reset(&sb);
-		sbuf_printf(&sb, "The Python rows stop at smaller counts than C's in BENCH=%s: Python starts "
-				 "a task so slowly that they have shorter count lists of their own (%d "
-				 "strategy × workload pairs; each is listed under \"Skipped and failed\").",
-			    meta_or(b, "mode", "?"), plan_steps);
+		sbuf_printf(
+		    &sb,
+		    "The Python rows stop at smaller counts than C's in BENCH=%s: Python starts "
+		    "a task so slowly that they have shorter count lists of their own (%d "
+		    "strategy × workload pairs; each is listed under \"Skipped and failed\").",
+		    meta_or(b, "mode", "?"), plan_steps);
 		doc_para(d, sbuf_text(&sb));
 	}
 	free(sb.text);
@@ -2255,8 +2362,9 @@ static void section_files(struct bench *b, struct doc *d)
 	DIR *dir;
 
 	doc_heading(d, 2, "Files of this run");
-	doc_para(d, "iostrat's result documents, hyperfine's exports and the tables behind the charts; "
-		    "every figure above comes from these files.");
+	doc_para(
+	    d, "iostrat's result documents, hyperfine's exports and the tables behind the charts; "
+	       "every figure above comes from these files.");
 	doc_list_begin(d);
 	doc_item_link(d, "meta.tsv: the run's description", "meta.tsv");
 	doc_item_link(d, "steps.tsv: every step, with its status and reason", "steps.tsv");
@@ -2331,8 +2439,10 @@ static int write_report(struct bench *b)
 	if (strcmp(status, "complete") != 0) {
 		char text[512];
 
-		snprintf(text, sizeof(text), "This run is incomplete (%s): the figures below are what "
-					     "was measured before it stopped.", status);
+		snprintf(text, sizeof(text),
+			 "This run is incomplete (%s): the figures below are what "
+			 "was measured before it stopped.",
+			 status);
 		fprintf(d.html, "<p class=\"banner\">");
 		html_escape(d.html, text);
 		fprintf(d.html, "</p>\n");
@@ -2340,10 +2450,11 @@ static int write_report(struct bench *b)
 		md_escape(d.md, text);
 		fprintf(d.md, "**\n\n");
 	}
-	doc_para(&d, "How long a program takes to wait for many things at once, and what it costs, "
-		     "for each way of waiting: one after another (blocking), a process per task, a "
-		     "thread per task, or one event loop. Every figure below was measured in this run "
-		     "and every sentence with a number in it was computed from those figures.");
+	doc_para(&d,
+		 "How long a program takes to wait for many things at once, and what it costs, "
+		 "for each way of waiting: one after another (blocking), a process per task, a "
+		 "thread per task, or one event loop. Every figure below was measured in this run "
+		 "and every sentence with a number in it was computed from those figures.");
 	section_findings(b, &d);
 	section_machine(b, &d);
 	section_method(b, &d);

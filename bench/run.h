@@ -13,10 +13,10 @@ struct workload;
 
 enum task_status {
 	TASK_PENDING = 0, /* not started (yet) */
-	TASK_RUNNING,     /* started, not finished */
-	TASK_OK,          /* finished and checked */
-	TASK_ERROR,       /* failed: see error */
-	TASK_CANCELLED,   /* stopped by Ctrl-C/SIGTERM, or never started because of it */
+	TASK_RUNNING,	  /* started, not finished */
+	TASK_OK,	  /* finished and checked */
+	TASK_ERROR,	  /* failed: see error */
+	TASK_CANCELLED,	  /* stopped by Ctrl-C/SIGTERM, or never started because of it */
 };
 
 #define TASK_ERROR_LEN 112
@@ -24,17 +24,17 @@ enum task_status {
 /* One task's record. The table of them lives in a shared mapping, so a forked child writes its
  * own record and the parent reads it after waitpid(). Times are since the run began. */
 struct task {
-	int id;                      /* 0 .. tasks-1 */
-	int status;                  /* enum task_status */
-	pid_t pid;                   /* process that ran it */
-	pid_t tid;                   /* kernel thread that ran it (gettid) */
-	int64_t start_ns;            /* monotonic, since run start; -1 when never started */
-	int64_t end_ns;              /* monotonic, since run start; -1 when never finished */
-	int64_t delay_ns;            /* sleep: how long; http: how long the server holds it */
-	uint64_t bytes;              /* file and http: bytes read */
-	int threads_seen;            /* processes: threads of the child process (kernel count) */
-	int http_status;             /* http: response code, 0 when none */
-	char error[TASK_ERROR_LEN];  /* what went wrong, "" when ok */
+	int id;			    /* 0 .. tasks-1 */
+	int status;		    /* enum task_status */
+	pid_t pid;		    /* process that ran it */
+	pid_t tid;		    /* kernel thread that ran it (gettid) */
+	int64_t start_ns;	    /* monotonic, since run start; -1 when never started */
+	int64_t end_ns;		    /* monotonic, since run start; -1 when never finished */
+	int64_t delay_ns;	    /* sleep: how long; http: how long the server holds it */
+	uint64_t bytes;		    /* file and http: bytes read */
+	int threads_seen;	    /* processes: threads of the child process (kernel count) */
+	int http_status;	    /* http: response code, 0 when none */
+	char error[TASK_ERROR_LEN]; /* what went wrong, "" when ok */
 };
 
 enum cache_mode { CACHE_COLD = 0, CACHE_WARM };
@@ -43,52 +43,53 @@ enum cache_mode { CACHE_COLD = 0, CACHE_WARM };
 struct params {
 	const struct strategy *strategy;
 	const struct workload *workload;
-	long tasks;              /* -n */
-	long jobs;               /* -j: most tasks in flight; 0 on the command line means "all" */
-	bool quiet;              /* -q: no per-task lines */
-	const char *json_path;   /* --json FILE, or NULL */
-	uint64_t seed;           /* --seed, or from the clock */
-	bool seed_given;         /* --seed was on the command line */
+	long tasks;	       /* -n */
+	long jobs;	       /* -j: most tasks in flight; 0 on the command line means "all" */
+	bool quiet;	       /* -q: no per-task lines */
+	const char *json_path; /* --json FILE, or NULL */
+	uint64_t seed;	       /* --seed, or from the clock */
+	bool seed_given;       /* --seed was on the command line */
 	/* sleep */
-	long max_delay_s;        /* --max-delay: delays are whole seconds 0 .. max-1 */
-	int64_t delay_ns;        /* --delay: one fixed delay for all, -1 when random */
+	long max_delay_s; /* --max-delay: delays are whole seconds 0 .. max-1 */
+	int64_t delay_ns; /* --delay: one fixed delay for all, -1 when random */
 	/* file */
-	uint64_t file_size_bytes;  /* --size */
-	uint64_t block_bytes;      /* --block */
-	const char *dir;           /* --dir, or NULL for the per-user cache folder */
-	enum cache_mode cache;     /* --cache warm|cold */
-	long pool_threads;         /* --pool: epoll's file worker threads */
-	bool inline_reads;         /* --inline: epoll reads files in the loop thread */
+	uint64_t file_size_bytes; /* --size */
+	uint64_t block_bytes;	  /* --block */
+	const char *dir;	  /* --dir, or NULL for the per-user cache folder */
+	enum cache_mode cache;	  /* --cache warm|cold */
+	long pool_threads;	  /* --pool: epoll's file worker threads */
+	bool inline_reads;	  /* --inline: epoll reads files in the loop thread */
 	/* http */
-	const char *url;           /* --url */
-	const char *urls_file;     /* --urls */
-	int64_t timeout_ns;        /* --timeout */
-	char *argv_joined;         /* the command line, for the result document */
+	const char *url;       /* --url */
+	const char *urls_file; /* --urls */
+	int64_t timeout_ns;    /* --timeout */
+	char *argv_joined;     /* the command line, for the result document */
 };
 
 /* The run: parameters, the task table and what strategies report back. */
 struct run {
 	struct params params;
-	struct task *tasks;           /* params.tasks records, shared mapping */
-	size_t tasks_map_bytes;       /* size of that mapping */
-	int64_t start_ns;             /* CLOCK_MONOTONIC at the start of timing */
-	int64_t end_ns;               /* CLOCK_MONOTONIC when the last task was done */
-	pid_t parent_pid;             /* the process that runs the strategy */
-	uint64_t heap_at_main_bytes;  /* heap in use when main() began: the libraries' constructors */
-	void *workload_state;         /* the workload's own state (file set, URL list, ...) */
+	struct task *tasks;	/* params.tasks records, shared mapping */
+	size_t tasks_map_bytes; /* size of that mapping */
+	int64_t start_ns;	/* CLOCK_MONOTONIC at the start of timing */
+	int64_t end_ns;		/* CLOCK_MONOTONIC when the last task was done */
+	pid_t parent_pid;	/* the process that runs the strategy */
+	uint64_t
+	    heap_at_main_bytes; /* heap in use when main() began: the libraries' constructors */
+	void *workload_state;	/* the workload's own state (file set, URL list, ...) */
 	/* what the strategy saw, filled in as it goes */
-	long inflight;                /* tasks in flight now (in the parent's view) */
-	long inflight_peak;           /* most tasks in flight at once */
-	long processes;               /* processes that ran tasks or helped, the parent included */
-	long threads_peak;            /* most threads alive at once in one process (kernel count) */
-	long threads_end;             /* threads of this process when the strategy returned */
-	int64_t threads_sampled_ns;   /* when threads were last counted */
-	uint64_t rss_children_bytes;  /* sum of reaped children's peak RSS */
+	long inflight;		     /* tasks in flight now (in the parent's view) */
+	long inflight_peak;	     /* most tasks in flight at once */
+	long processes;		     /* processes that ran tasks or helped, the parent included */
+	long threads_peak;	     /* most threads alive at once in one process (kernel count) */
+	long threads_end;	     /* threads of this process when the strategy returned */
+	int64_t threads_sampled_ns;  /* when threads were last counted */
+	uint64_t rss_children_bytes; /* sum of reaped children's peak RSS */
 	uint64_t stack_reserved_bytes; /* address space reserved for thread stacks, at peak */
-	long queue_depth_peak;        /* uring: deepest submission queue reached */
-	const char *mode;             /* how the strategy ran the workload, e.g. "pool" or "inline" */
-	int harness_error;            /* errno of a failure that stopped the run early, or 0 */
-	char harness_message[160];    /* what that failure was */
+	long queue_depth_peak;	       /* uring: deepest submission queue reached */
+	const char *mode;	   /* how the strategy ran the workload, e.g. "pool" or "inline" */
+	int harness_error;	   /* errno of a failure that stopped the run early, or 0 */
+	char harness_message[160]; /* what that failure was */
 };
 
 /* The stop flag and descriptor: set by SIGINT/SIGTERM. run_stop_fd becomes readable then, so

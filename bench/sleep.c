@@ -28,9 +28,9 @@ static int sleep_prepare(struct run *run)
 		if (run->params.delay_ns >= 0)
 			task->delay_ns = run->params.delay_ns;
 		else
-			task->delay_ns = (int64_t)(next_random(&state) %
-						   (uint64_t)run->params.max_delay_s) *
-					 1000000000LL;
+			task->delay_ns =
+			    (int64_t)(next_random(&state) % (uint64_t)run->params.max_delay_s) *
+			    1000000000LL;
 	}
 	return 0;
 }
@@ -42,12 +42,12 @@ static int sleep_prepare(struct run *run)
 static void sleep_task_run(struct run *run, struct task *task)
 {
 	struct itimerspec when = {
-		.it_value = {.tv_sec = task->delay_ns / 1000000000LL,
-			     .tv_nsec = task->delay_ns % 1000000000LL},
+	    .it_value = {.tv_sec = task->delay_ns / 1000000000LL,
+			 .tv_nsec = task->delay_ns % 1000000000LL},
 	};
 	struct pollfd fds[2] = {
-		{.fd = -1, .events = POLLIN},          /* the timer */
-		{.fd = run_stop_fd, .events = POLLIN}, /* Ctrl-C */
+	    {.fd = -1, .events = POLLIN},	   /* the timer */
+	    {.fd = run_stop_fd, .events = POLLIN}, /* Ctrl-C */
 	};
 	const char *failed = NULL;
 	int ready;
@@ -92,18 +92,19 @@ static void sleep_describe(const struct run *run, const struct task *task, char 
 static void sleep_params_json(const struct run *run, json_t *params)
 {
 	json_object_set_new(params, "max_delay_s", json_integer(run->params.max_delay_s));
-	json_object_set_new(params, "delay_s", run->params.delay_ns >= 0
-						       ? json_real((double)run->params.delay_ns / 1e9)
-						       : json_null());
+	json_object_set_new(params, "delay_s",
+			    run->params.delay_ns >= 0
+				? json_real((double)run->params.delay_ns / 1e9)
+				: json_null());
 }
 
 const struct workload workload_sleep = {
-	.name = "sleep",
-	.summary = "each task sleeps: random whole seconds (--max-delay) or a fixed --delay",
-	.kind = WORKLOAD_SLEEP,
-	.delays_known = true,
-	.prepare = sleep_prepare,
-	.task_run = sleep_task_run,
-	.describe = sleep_describe,
-	.params_json = sleep_params_json,
+    .name = "sleep",
+    .summary = "each task sleeps: random whole seconds (--max-delay) or a fixed --delay",
+    .kind = WORKLOAD_SLEEP,
+    .delays_known = true,
+    .prepare = sleep_prepare,
+    .task_run = sleep_task_run,
+    .describe = sleep_describe,
+    .params_json = sleep_params_json,
 };

@@ -104,8 +104,7 @@ double summary_ideal_s(const int64_t *durations_ns, long count, long jobs)
 	return (double)makespan / 1e9;
 }
 
-void summary_compute(const struct run *run, const struct summary_start *start,
-		     struct summary *out)
+void summary_compute(const struct run *run, const struct summary_start *start, struct summary *out)
 {
 	struct rusage self, children;
 	long tasks = run->params.tasks;
@@ -118,10 +117,10 @@ void summary_compute(const struct run *run, const struct summary_start *start,
 		      timeval_s(children.ru_utime) - timeval_s(start->children.ru_utime);
 	out->sys_s = timeval_s(self.ru_stime) - timeval_s(start->self.ru_stime) +
 		     timeval_s(children.ru_stime) - timeval_s(start->children.ru_stime);
-	out->ctx_voluntary = self.ru_nvcsw - start->self.ru_nvcsw + children.ru_nvcsw -
-			     start->children.ru_nvcsw;
-	out->ctx_involuntary = self.ru_nivcsw - start->self.ru_nivcsw + children.ru_nivcsw -
-			       start->children.ru_nivcsw;
+	out->ctx_voluntary =
+	    self.ru_nvcsw - start->self.ru_nvcsw + children.ru_nvcsw - start->children.ru_nvcsw;
+	out->ctx_involuntary =
+	    self.ru_nivcsw - start->self.ru_nivcsw + children.ru_nivcsw - start->children.ru_nivcsw;
 	out->heap_peak_bytes = heap_peak_bytes();
 	out->heap_end_bytes = heap_current_bytes();
 	out->rss_peak_parent_bytes = (uint64_t)self.ru_maxrss * 1024;
@@ -140,7 +139,8 @@ void summary_compute(const struct run *run, const struct summary_start *start,
 		else
 			out->tasks_failed++;
 		if (durations != NULL && task->start_ns >= 0 && task->end_ns >= 0)
-			durations[out->latency_count++] = (double)(task->end_ns - task->start_ns) / 1e9;
+			durations[out->latency_count++] =
+			    (double)(task->end_ns - task->start_ns) / 1e9;
 		if (ideal != NULL)
 			ideal[i] = task->delay_ns;
 		if (starts != NULL && ends != NULL) {
@@ -150,8 +150,9 @@ void summary_compute(const struct run *run, const struct summary_start *start,
 	}
 	/* what was achieved, from the records: a strategy's own count of tasks "in flight"
 	 * includes the finished ones it has not yet reaped or joined */
-	out->inflight_peak = starts != NULL && ends != NULL ? summary_max_overlap(starts, ends, tasks)
-							  : run->inflight_peak;
+	out->inflight_peak = starts != NULL && ends != NULL
+				 ? summary_max_overlap(starts, ends, tasks)
+				 : run->inflight_peak;
 	if (durations != NULL) {
 		qsort(durations, (size_t)out->latency_count, sizeof(*durations), compare_double);
 		out->latency_p50_s = summary_percentile(durations, out->latency_count, 50);
@@ -182,16 +183,21 @@ void summary_print(const struct run *run, const struct summary *s, FILE *out)
 {
 	const struct params *p = &run->params;
 
-	fprintf(out, "Summary: %s x %s%s%s, %ld tasks (%ld ok, %ld failed, %ld cancelled), jobs %ld, seed %" PRIu64 "\n",
+	fprintf(out,
+		"Summary: %s x %s%s%s, %ld tasks (%ld ok, %ld failed, %ld cancelled), jobs %ld, "
+		"seed %" PRIu64 "\n",
 		p->strategy->name, p->workload->name, run->mode != NULL ? " " : "",
 		run->mode != NULL ? run->mode : "", p->tasks, s->tasks_ok, s->tasks_failed,
 		s->tasks_cancelled, run_jobs(run), p->seed);
 	fprintf(out, "  wall %.6f s", s->wall_s);
 	if (s->ideal_s >= 0)
 		fprintf(out, ", ideal %.6f s, overhead %.3f ms (%.3f us per task)", s->ideal_s,
-			(s->wall_s - s->ideal_s) * 1e3, (s->wall_s - s->ideal_s) * 1e6 / (double)p->tasks);
-	fprintf(out, "\n  CPU user %.3f s, sys %.3f s; context switches %ld voluntary, %ld involuntary\n",
-		s->user_s, s->sys_s, s->ctx_voluntary, s->ctx_involuntary);
+			(s->wall_s - s->ideal_s) * 1e3,
+			(s->wall_s - s->ideal_s) * 1e6 / (double)p->tasks);
+	fprintf(
+	    out,
+	    "\n  CPU user %.3f s, sys %.3f s; context switches %ld voluntary, %ld involuntary\n",
+	    s->user_s, s->sys_s, s->ctx_voluntary, s->ctx_involuntary);
 	if (heap_measured()) {
 		print_bytes(out, "  heap peak", s->heap_peak_bytes);
 		print_bytes(out, " (at main()", run->heap_at_main_bytes);
@@ -202,8 +208,8 @@ void summary_print(const struct run *run, const struct summary *s, FILE *out)
 	}
 	print_bytes(out, " peak RSS", s->rss_peak_total_bytes);
 	fprintf(out, " over %ld process%s\n", run->processes, run->processes == 1 ? "" : "es");
-	fprintf(out, "  threads peak %ld in one process; tasks in flight peak %ld", run->threads_peak,
-		s->inflight_peak);
+	fprintf(out, "  threads peak %ld in one process; tasks in flight peak %ld",
+		run->threads_peak, s->inflight_peak);
 	if (run->stack_reserved_bytes > 0)
 		print_bytes(out, "; thread stacks reserve", run->stack_reserved_bytes);
 	if (run->queue_depth_peak > 0)
@@ -246,15 +252,18 @@ static json_t *host_document(void)
 	if (cpuinfo != NULL)
 		fclose(cpuinfo);
 	json_object_set_new(host, "cpu_model", model);
-	json_object_set_new(host, "memory_bytes", json_integer((json_int_t)sysconf(_SC_PHYS_PAGES) *
-								sysconf(_SC_PAGESIZE)));
+	json_object_set_new(
+	    host, "memory_bytes",
+	    json_integer((json_int_t)sysconf(_SC_PHYS_PAGES) * sysconf(_SC_PAGESIZE)));
 	json_object_set_new(host, "compiler", json_string(IOSTRAT_COMPILER));
 	snprintf(text, sizeof(text), "glibc %s", gnu_get_libc_version());
 	json_object_set_new(host, "libc", json_string(text));
-	json_object_set_new(host, "libcurl", json_string(curl_version_info(CURLVERSION_NOW)->version));
+	json_object_set_new(host, "libcurl",
+			    json_string(curl_version_info(CURLVERSION_NOW)->version));
 	json_object_set_new(host, "jansson", json_string(JANSSON_VERSION));
 	const char *liburing = IOSTRAT_LIBURING_VERSION;
-	json_object_set_new(host, "liburing", liburing != NULL ? json_string(liburing) : json_null());
+	json_object_set_new(host, "liburing",
+			    liburing != NULL ? json_string(liburing) : json_null());
 	json_object_set_new(host, "commit", json_string(IOSTRAT_COMMIT));
 	return host;
 }
@@ -292,14 +301,16 @@ json_t *summary_document(const struct run *run, const struct summary *s)
 	json_object_set_new(doc, "strategy", json_string(p->strategy->name));
 	json_object_set_new(doc, "workload", json_string(p->workload->name));
 	json_object_set_new(doc, "mode", run->mode != NULL ? json_string(run->mode) : json_null());
-	json_object_set_new(doc, "command", json_string(p->argv_joined != NULL ? p->argv_joined : ""));
+	json_object_set_new(doc, "command",
+			    json_string(p->argv_joined != NULL ? p->argv_joined : ""));
 	json_object_set_new(doc, "started_at", json_string(when));
-	json_object_set_new(doc, "interrupted", run_stop_signal == SIGINT    ? json_string("SIGINT")
-						: run_stop_signal == SIGTERM ? json_string("SIGTERM")
-									     : json_null());
-	json_object_set_new(doc, "harness_error", run->harness_message[0] != '\0'
-							  ? json_string(run->harness_message)
-							  : json_null());
+	json_object_set_new(doc, "interrupted",
+			    run_stop_signal == SIGINT	 ? json_string("SIGINT")
+			    : run_stop_signal == SIGTERM ? json_string("SIGTERM")
+							 : json_null());
+	json_object_set_new(doc, "harness_error",
+			    run->harness_message[0] != '\0' ? json_string(run->harness_message)
+							    : json_null());
 
 	json_object_set_new(params, "tasks", json_integer(p->tasks));
 	json_object_set_new(params, "jobs", json_integer(run_jobs(run)));
@@ -311,7 +322,8 @@ json_t *summary_document(const struct run *run, const struct summary *s)
 	json_object_set_new(doc, "host", host_document());
 
 	json_object_set_new(summary, "wall_s", json_real(s->wall_s));
-	json_object_set_new(summary, "ideal_s", s->ideal_s >= 0 ? json_real(s->ideal_s) : json_null());
+	json_object_set_new(summary, "ideal_s",
+			    s->ideal_s >= 0 ? json_real(s->ideal_s) : json_null());
 	json_object_set_new(summary, "overhead_s",
 			    s->ideal_s >= 0 ? json_real(s->wall_s - s->ideal_s) : json_null());
 	json_object_set_new(summary, "user_s", json_real(s->user_s));
@@ -320,11 +332,14 @@ json_t *summary_document(const struct run *run, const struct summary *s)
 	json_object_set_new(summary, "ctx_involuntary", json_integer(s->ctx_involuntary));
 	json_object_set_new(summary, "heap_measured", json_boolean(heap_measured()));
 	json_object_set_new(summary, "heap_peak_bytes",
-			    heap_measured() ? json_integer((json_int_t)s->heap_peak_bytes) : json_null());
+			    heap_measured() ? json_integer((json_int_t)s->heap_peak_bytes)
+					    : json_null());
 	json_object_set_new(summary, "heap_end_bytes",
-			    heap_measured() ? json_integer((json_int_t)s->heap_end_bytes) : json_null());
+			    heap_measured() ? json_integer((json_int_t)s->heap_end_bytes)
+					    : json_null());
 	json_object_set_new(summary, "heap_at_main_bytes",
-			    heap_measured() ? json_integer((json_int_t)run->heap_at_main_bytes) : json_null());
+			    heap_measured() ? json_integer((json_int_t)run->heap_at_main_bytes)
+					    : json_null());
 	json_object_set_new(summary, "rss_peak_parent_bytes",
 			    json_integer((json_int_t)s->rss_peak_parent_bytes));
 	json_object_set_new(summary, "rss_peak_total_bytes",
@@ -336,7 +351,8 @@ json_t *summary_document(const struct run *run, const struct summary *s)
 	json_object_set_new(summary, "threads_end", json_integer(run->threads_end));
 	json_object_set_new(summary, "inflight_peak", json_integer(s->inflight_peak));
 	if (run->queue_depth_peak > 0)
-		json_object_set_new(summary, "queue_depth_peak", json_integer(run->queue_depth_peak));
+		json_object_set_new(summary, "queue_depth_peak",
+				    json_integer(run->queue_depth_peak));
 	json_object_set_new(summary, "tasks_ok", json_integer(s->tasks_ok));
 	json_object_set_new(summary, "tasks_failed", json_integer(s->tasks_failed));
 	json_object_set_new(summary, "tasks_cancelled", json_integer(s->tasks_cancelled));
@@ -353,13 +369,16 @@ json_t *summary_document(const struct run *run, const struct summary *s)
 		const struct task *task = &run->tasks[i];
 		json_t *entry = json_object();
 		json_object_set_new(entry, "id", json_integer(task->id));
-		json_object_set_new(entry, "pid", task->pid > 0 ? json_integer(task->pid) : json_null());
-		json_object_set_new(entry, "tid", task->tid > 0 ? json_integer(task->tid) : json_null());
+		json_object_set_new(entry, "pid",
+				    task->pid > 0 ? json_integer(task->pid) : json_null());
+		json_object_set_new(entry, "tid",
+				    task->tid > 0 ? json_integer(task->tid) : json_null());
 		json_object_set_new(entry, "start_s", seconds_or_null(task->start_ns));
 		json_object_set_new(entry, "end_s", seconds_or_null(task->end_ns));
 		json_object_set_new(entry, "status", json_string(status_name(task->status)));
 		json_object_set_new(entry, "error",
-				    task->error[0] != '\0' ? json_string(task->error) : json_null());
+				    task->error[0] != '\0' ? json_string(task->error)
+							   : json_null());
 		json_object_set_new(entry, "delay_s", json_real((double)task->delay_ns / 1e9));
 		json_object_set_new(entry, "bytes", json_integer((json_int_t)task->bytes));
 		if (task->http_status != 0)

@@ -44,7 +44,7 @@ bool units_parse_duration(const char *text, int64_t *out_ns)
 		const char *suffix;
 		double ns;
 	} units[] = {
-		{"", 1e9}, {"s", 1e9}, {"ms", 1e6}, {"us", 1e3}, {"ns", 1}, {"m", 60e9},
+	    {"", 1e9}, {"s", 1e9}, {"ms", 1e6}, {"us", 1e3}, {"ns", 1}, {"m", 60e9},
 	};
 	double value;
 	const char *suffix = parse_number(text, &value);
@@ -69,9 +69,16 @@ bool units_parse_size(const char *text, uint64_t *out_bytes)
 		const char *suffix;
 		double bytes;
 	} units[] = {
-		{"", 1}, {"b", 1}, {"k", 1024.0}, {"kib", 1024.0}, {"m", 1048576.0},
-		{"mib", 1048576.0}, {"g", 1073741824.0}, {"gib", 1073741824.0},
-		{"t", 1099511627776.0}, {"tib", 1099511627776.0},
+	    {"", 1},
+	    {"b", 1},
+	    {"k", 1024.0},
+	    {"kib", 1024.0},
+	    {"m", 1048576.0},
+	    {"mib", 1048576.0},
+	    {"g", 1073741824.0},
+	    {"gib", 1073741824.0},
+	    {"t", 1099511627776.0},
+	    {"tib", 1099511627776.0},
 	};
 	double value;
 	const char *suffix = parse_number(text, &value);

@@ -23,10 +23,10 @@ struct file_ops; /* bench/file.h */
 struct http_ops; /* bench/http.h */
 
 struct workload {
-	const char *name;          /* as typed on the command line */
-	const char *summary;       /* one line for --list */
-	enum workload_kind kind;   /* which hooks an event loop uses */
-	bool delays_known;         /* task->delay_ns is the whole ideal duration of a task */
+	const char *name;	 /* as typed on the command line */
+	const char *summary;	 /* one line for --list */
+	enum workload_kind kind; /* which hooks an event loop uses */
+	bool delays_known;	 /* task->delay_ns is the whole ideal duration of a task */
 	/* Why this build cannot run it, or NULL when it can. Optional. */
 	const char *(*unavailable)(void);
 	/* Before timing: check parameters against the machine, fill each task's delay, create or

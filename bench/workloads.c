@@ -7,10 +7,10 @@
 #include "workload.h"
 
 static const struct workload *const workload_table[] = {
-	&workload_sleep,
-	&workload_file,
-	&workload_http,
-	NULL,
+    &workload_sleep,
+    &workload_file,
+    &workload_http,
+    NULL,
 };
 
 const struct workload *const *workload_list(void)

@@ -17,10 +17,10 @@ static int blocking_run(struct run *run)
 }
 
 const struct strategy strategy_blocking = {
-	.name = "blocking",
-	.summary = "one task after another in the main thread, blocking system calls",
-	.flags = STRATEGY_SERIAL | STRATEGY_ONE_THREAD,
-	.workloads = WORKLOAD_BIT(WORKLOAD_SLEEP) | WORKLOAD_BIT(WORKLOAD_FILE) |
-		     WORKLOAD_BIT(WORKLOAD_HTTP),
-	.run = blocking_run,
+    .name = "blocking",
+    .summary = "one task after another in the main thread, blocking system calls",
+    .flags = STRATEGY_SERIAL | STRATEGY_ONE_THREAD,
+    .workloads =
+	WORKLOAD_BIT(WORKLOAD_SLEEP) | WORKLOAD_BIT(WORKLOAD_FILE) | WORKLOAD_BIT(WORKLOAD_HTTP),
+    .run = blocking_run,
 };

@@ -18,8 +18,8 @@
 
 /* What an epoll event is about: the pointer in epoll_event.data points at one of these. */
 enum source_kind {
-	SOURCE_STOP,        /* the run's stop eventfd: Ctrl-C or SIGTERM */
-	SOURCE_TIMER,       /* the timerfd behind the sleep deadlines */
+	SOURCE_STOP,	    /* the run's stop eventfd: Ctrl-C or SIGTERM */
+	SOURCE_TIMER,	    /* the timerfd behind the sleep deadlines */
 	SOURCE_FILE_POOL,   /* file: the eventfd the read workers signal */
 	SOURCE_HTTP_SOCKET, /* http: a socket libcurl asked us to watch */
 	SOURCE_HTTP_TIMER,  /* http: the timerfd behind libcurl's timeout */
@@ -27,20 +27,20 @@ enum source_kind {
 
 struct source {
 	enum source_kind kind; /* which handler gets the event */
-	int fd;                /* the descriptor watched */
+	int fd;		       /* the descriptor watched */
 };
 
 struct loop {
-	struct run *run;               /* the run being carried out */
-	int epoll_fd;                  /* the epoll instance */
-	struct source stop;            /* run_stop_fd */
-	struct source timer;           /* a timerfd armed at the earliest deadline */
-	struct minheap deadlines;      /* (deadline on CLOCK_MONOTONIC, task id) of sleeping tasks */
-	int64_t timer_armed_ns;        /* the deadline the timerfd is armed for, 0 when disarmed */
-	long next_task;                /* the next task to start */
-	long done;                     /* tasks finished */
-	void *file;                    /* file: the read workers' state (struct file_loop) */
-	void *http;                    /* http: libcurl's timer, our callbacks' state (http_loop) */
+	struct run *run;	  /* the run being carried out */
+	int epoll_fd;		  /* the epoll instance */
+	struct source stop;	  /* run_stop_fd */
+	struct source timer;	  /* a timerfd armed at the earliest deadline */
+	struct minheap deadlines; /* (deadline on CLOCK_MONOTONIC, task id) of sleeping tasks */
+	int64_t timer_armed_ns;	  /* the deadline the timerfd is armed for, 0 when disarmed */
+	long next_task;		  /* the next task to start */
+	long done;		  /* tasks finished */
+	void *file;		  /* file: the read workers' state (struct file_loop) */
+	void *http;		  /* http: libcurl's timer, our callbacks' state (http_loop) */
 	struct http_multi *http_multi; /* http: libcurl's multi handle and the transfer slots */
 };
 
@@ -48,7 +48,6 @@ static void finish_task(struct loop *loop, struct task *task);
 static int loop_fail(struct loop *loop, const char *what);
 
 /* ---- sleep: deadlines in a min-heap behind one timerfd ---------------------------------- */
-
 
 static int loop_fail(struct loop *loop, const char *what)
 {
@@ -114,21 +113,21 @@ static int start_sleep(struct loop *loop, struct task *task)
 #include "../bench/log.h"
 
 struct file_loop {
-	struct source wakeup;     /* SOURCE_FILE_POOL: an eventfd, written when a read is done */
-	struct run *run;          /* the run, for the workers */
-	bool inline_reads;        /* --inline: the loop reads, no workers */
-	pthread_mutex_t lock;     /* guards todo, done and quitting */
-	pthread_cond_t work;      /* signalled when a read is queued or the workers must quit */
-	long capacity;            /* slots in each queue: the most tasks in flight */
-	long *todo;               /* ring of task ids waiting to be read */
-	long todo_head;           /* the oldest entry of todo */
-	long todo_len;            /* entries in todo */
-	long *done;               /* ids of tasks read, not yet finished by the loop */
-	long done_len;            /* entries in done */
-	long *finishing;          /* the loop's copy of done, finished outside the lock */
-	bool quitting;            /* the workers must return */
-	pthread_t *workers;       /* the read workers */
-	long workers_started;     /* of them, running (not yet joined) */
+	struct source wakeup; /* SOURCE_FILE_POOL: an eventfd, written when a read is done */
+	struct run *run;      /* the run, for the workers */
+	bool inline_reads;    /* --inline: the loop reads, no workers */
+	pthread_mutex_t lock; /* guards todo, done and quitting */
+	pthread_cond_t work;  /* signalled when a read is queued or the workers must quit */
+	long capacity;	      /* slots in each queue: the most tasks in flight */
+	long *todo;	      /* ring of task ids waiting to be read */
+	long todo_head;	      /* the oldest entry of todo */
+	long todo_len;	      /* entries in todo */
+	long *done;	      /* ids of tasks read, not yet finished by the loop */
+	long done_len;	      /* entries in done */
+	long *finishing;      /* the loop's copy of done, finished outside the lock */
+	bool quitting;	      /* the workers must return */
+	pthread_t *workers;   /* the read workers */
+	long workers_started; /* of them, running (not yet joined) */
 };
 
 static void file_wake_loop(struct file_loop *files)
@@ -183,7 +182,8 @@ static void file_stop_workers(struct file_loop *files)
 static void file_show_epoll_refuses(struct loop *loop)
 {
 	struct run *run = loop->run;
-	struct source probe = {.kind = SOURCE_FILE_POOL, .fd = run->params.workload->file->open(run, 0)};
+	struct source probe = {.kind = SOURCE_FILE_POOL,
+			       .fd = run->params.workload->file->open(run, 0)};
 	char name[FILE_NAME_LEN];
 	char line[256];
 
@@ -196,10 +196,11 @@ static void file_show_epoll_refuses(struct loop *loop)
 	if (run->params.quiet)
 		return;
 	run->params.workload->file->name(0, name, sizeof(name));
-	int len = snprintf(line, sizeof(line), "epoll_ctl(EPOLL_CTL_ADD, %s): %s; the loop %s\n", name,
-			   err != 0 ? strerror(err) : "accepted (unexpected for a regular file)",
-			   run->params.inline_reads ? "reads files itself, blocked while it reads"
-						    : "hands reads to worker threads");
+	int len =
+	    snprintf(line, sizeof(line), "epoll_ctl(EPOLL_CTL_ADD, %s): %s; the loop %s\n", name,
+		     err != 0 ? strerror(err) : "accepted (unexpected for a regular file)",
+		     run->params.inline_reads ? "reads files itself, blocked while it reads"
+					      : "hands reads to worker threads");
 	log_write(line, (size_t)len < sizeof(line) ? (size_t)len : sizeof(line) - 1);
 }
 
@@ -218,12 +219,12 @@ static int file_setup(struct loop *loop)
 		return loop_fail(loop, "file queues");
 	}
 	*files = (struct file_loop){
-		.wakeup = {.kind = SOURCE_FILE_POOL, .fd = -1},
-		.run = run,
-		.inline_reads = run->params.inline_reads,
-		.lock = PTHREAD_MUTEX_INITIALIZER,
-		.work = PTHREAD_COND_INITIALIZER,
-		.capacity = run_jobs(run),
+	    .wakeup = {.kind = SOURCE_FILE_POOL, .fd = -1},
+	    .run = run,
+	    .inline_reads = run->params.inline_reads,
+	    .lock = PTHREAD_MUTEX_INITIALIZER,
+	    .work = PTHREAD_COND_INITIALIZER,
+	    .capacity = run_jobs(run),
 	};
 	loop->file = files;
 	run->mode = files->inline_reads ? "inline" : "pool";
@@ -379,7 +380,7 @@ static void file_teardown(struct loop *loop)
 struct http_socket {
 	struct source source; /* first member: epoll hands back &source */
 	uint32_t events;      /* what epoll was last told to watch for, 0 when not registered */
-	bool wanted;          /* libcurl waits on it: else an event for it is dropped */
+	bool wanted;	      /* libcurl waits on it: else an event for it is dropped */
 };
 
 struct http_loop {
@@ -392,8 +393,7 @@ struct http_loop {
 static void http_teardown(struct loop *loop);
 
 /* CURLMOPT_SOCKETFUNCTION: watch fd for what libcurl waits for, or stop watching it. */
-static int http_on_curl_socket(CURL *easy, curl_socket_t fd, int what, void *userp,
-			       void *socketp)
+static int http_on_curl_socket(CURL *easy, curl_socket_t fd, int what, void *userp, void *socketp)
 {
 	struct http_loop *http = userp;
 	struct http_socket *entry;
@@ -413,8 +413,9 @@ static int http_on_curl_socket(CURL *easy, curl_socket_t fd, int what, void *use
 	}
 	entry->source = (struct source){.kind = SOURCE_HTTP_SOCKET, .fd = fd};
 	struct epoll_event event = {
-		.events = ((what & CURL_POLL_IN) ? EPOLLIN : 0) | ((what & CURL_POLL_OUT) ? EPOLLOUT : 0),
-		.data.ptr = &entry->source,
+	    .events =
+		((what & CURL_POLL_IN) ? EPOLLIN : 0) | ((what & CURL_POLL_OUT) ? EPOLLOUT : 0),
+	    .data.ptr = &entry->source,
 	};
 	int op = entry->events == 0 ? EPOLL_CTL_ADD : EPOLL_CTL_MOD;
 	int done = epoll_ctl(http->loop->epoll_fd, op, fd, &event);
@@ -468,10 +469,10 @@ static void http_finished(void *user, struct task *task)
 
 /* What bench/http_multi.c is told: libcurl's two callbacks are the loop's own. */
 static const struct http_multi_hooks http_hooks = {
-	.on_socket = http_on_curl_socket,
-	.on_timer = http_on_curl_timer,
-	.on_finished = http_finished,
-	.socket_bytes = sizeof(struct http_socket),
+    .on_socket = http_on_curl_socket,
+    .on_timer = http_on_curl_timer,
+    .on_finished = http_finished,
+    .socket_bytes = sizeof(struct http_socket),
 };
 
 static int http_fail(struct loop *loop, const char *what, CURLMcode rc)
@@ -493,8 +494,8 @@ static int http_fail(struct loop *loop, const char *what, CURLMcode rc)
 static int http_act(struct loop *loop, curl_socket_t fd, int flags)
 {
 	int running;
-	CURLMcode rc = curl_multi_socket_action(http_multi_curl(loop->http_multi), fd, flags,
-						&running);
+	CURLMcode rc =
+	    curl_multi_socket_action(http_multi_curl(loop->http_multi), fd, flags, &running);
 
 	if (rc != CURLM_OK)
 		return http_fail(loop, "curl_multi_socket_action", rc);
@@ -691,9 +692,9 @@ static int loop_iterate(struct loop *loop)
 static int epoll_run(struct run *run)
 {
 	struct loop loop = {
-		.run = run,
-		.stop = {.kind = SOURCE_STOP, .fd = run_stop_fd},
-		.timer = {.kind = SOURCE_TIMER, .fd = -1},
+	    .run = run,
+	    .stop = {.kind = SOURCE_STOP, .fd = run_stop_fd},
+	    .timer = {.kind = SOURCE_TIMER, .fd = -1},
 	};
 	int result = -1;
 
@@ -742,10 +743,10 @@ out_free_heap:
 }
 
 const struct strategy strategy_epoll = {
-	.name = "epoll",
-	.summary = "one thread, one event loop: non-blocking descriptors and epoll_wait()",
-	.flags = STRATEGY_ONE_THREAD,
-	.workloads = WORKLOAD_BIT(WORKLOAD_SLEEP) | WORKLOAD_BIT(WORKLOAD_FILE) |
-		     WORKLOAD_BIT(WORKLOAD_HTTP),
-	.run = epoll_run,
+    .name = "epoll",
+    .summary = "one thread, one event loop: non-blocking descriptors and epoll_wait()",
+    .flags = STRATEGY_ONE_THREAD,
+    .workloads =
+	WORKLOAD_BIT(WORKLOAD_SLEEP) | WORKLOAD_BIT(WORKLOAD_FILE) | WORKLOAD_BIT(WORKLOAD_HTTP),
+    .run = epoll_run,
 };

@@ -16,9 +16,9 @@
 
 /* Children in flight, by pid: an open-addressing table twice the size of --jobs. */
 struct child_table {
-	pid_t *pids;     /* 0 = empty slot */
-	long *task_ids;  /* the task each child runs */
-	size_t size;     /* slots, a power of two */
+	pid_t *pids;	/* 0 = empty slot */
+	long *task_ids; /* the task each child runs */
+	size_t size;	/* slots, a power of two */
 };
 
 static int child_table_init(struct child_table *table, long jobs)
@@ -191,8 +191,8 @@ static int processes_run(struct run *run)
 		int got = reap_one(run, &table, true);
 		if (got < 0 && got != -EINTR) {
 			run->harness_error = -got;
-			snprintf(run->harness_message, sizeof(run->harness_message),
-				 "wait4: %s", strerror(-got));
+			snprintf(run->harness_message, sizeof(run->harness_message), "wait4: %s",
+				 strerror(-got));
 			break;
 		}
 	}
@@ -208,10 +208,10 @@ static int processes_run(struct run *run)
 }
 
 const struct strategy strategy_processes = {
-	.name = "processes",
-	.summary = "one child process per task (fork/wait4), blocking calls in each",
-	.flags = STRATEGY_FORKS,
-	.workloads = WORKLOAD_BIT(WORKLOAD_SLEEP) | WORKLOAD_BIT(WORKLOAD_FILE) |
-		     WORKLOAD_BIT(WORKLOAD_HTTP),
-	.run = processes_run,
+    .name = "processes",
+    .summary = "one child process per task (fork/wait4), blocking calls in each",
+    .flags = STRATEGY_FORKS,
+    .workloads =
+	WORKLOAD_BIT(WORKLOAD_SLEEP) | WORKLOAD_BIT(WORKLOAD_FILE) | WORKLOAD_BIT(WORKLOAD_HTTP),
+    .run = processes_run,
 };

@@ -5,12 +5,8 @@
 #include "strategy.h"
 
 static const struct strategy *const strategy_table[] = {
-	&strategy_blocking,
-	&strategy_processes,
-	&strategy_threads,
-	&strategy_epoll,
-	&strategy_uring,
-	NULL,
+    &strategy_blocking, &strategy_processes, &strategy_threads,
+    &strategy_epoll,	&strategy_uring,     NULL,
 };
 
 const struct strategy *const *strategy_list(void)

@@ -7,16 +7,16 @@
 #include "../bench/workload.h"
 
 enum strategy_flags {
-	STRATEGY_SERIAL = 1u << 0,      /* one task at a time, whatever --jobs says */
-	STRATEGY_FORKS = 1u << 1,       /* tasks run in child processes */
-	STRATEGY_ONE_THREAD = 1u << 2,  /* all waiting is done by one thread */
+	STRATEGY_SERIAL = 1u << 0,     /* one task at a time, whatever --jobs says */
+	STRATEGY_FORKS = 1u << 1,      /* tasks run in child processes */
+	STRATEGY_ONE_THREAD = 1u << 2, /* all waiting is done by one thread */
 };
 
 struct strategy {
-	const char *name;        /* as typed on the command line */
-	const char *summary;     /* one line for --list */
-	unsigned flags;          /* enum strategy_flags */
-	unsigned workloads;      /* WORKLOAD_BIT()s of the workloads it can run */
+	const char *name;    /* as typed on the command line */
+	const char *summary; /* one line for --list */
+	unsigned flags;	     /* enum strategy_flags */
+	unsigned workloads;  /* WORKLOAD_BIT()s of the workloads it can run */
 	/* Why this build or kernel cannot run it, or NULL when it can. Optional. */
 	const char *(*unavailable)(void);
 	/* Run every task of the run. 0 when every task was accounted for (ok, failed or

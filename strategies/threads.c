@@ -9,17 +9,17 @@
 #include "strategy.h"
 
 struct thread_slot {
-	pthread_t thread;           /* the thread running this task */
-	struct run *run;            /* the run it belongs to */
-	struct task *task;          /* the task it runs */
-	struct thread_pool *pool;   /* where it reports that it is done */
+	pthread_t thread;	  /* the thread running this task */
+	struct run *run;	  /* the run it belongs to */
+	struct task *task;	  /* the task it runs */
+	struct thread_pool *pool; /* where it reports that it is done */
 };
 
 struct thread_pool {
-	pthread_mutex_t lock;       /* guards done_ids and done_count */
-	pthread_cond_t done;        /* signalled when a task is done */
-	long *done_ids;             /* finished task ids not yet joined */
-	long done_count;            /* entries in done_ids */
+	pthread_mutex_t lock; /* guards done_ids and done_count */
+	pthread_cond_t done;  /* signalled when a task is done */
+	long *done_ids;	      /* finished task ids not yet joined */
+	long done_count;      /* entries in done_ids */
 };
 
 static void *thread_main(void *arg)
@@ -51,8 +51,8 @@ static int threads_run(struct run *run)
 {
 	long tasks = run->params.tasks;
 	struct thread_pool pool = {
-		.lock = PTHREAD_MUTEX_INITIALIZER,
-		.done = PTHREAD_COND_INITIALIZER,
+	    .lock = PTHREAD_MUTEX_INITIALIZER,
+	    .done = PTHREAD_COND_INITIALIZER,
 	};
 	struct thread_slot *slots = calloc((size_t)tasks, sizeof(*slots));
 	pthread_attr_t attr;
@@ -73,8 +73,8 @@ static int threads_run(struct run *run)
 	pthread_attr_getstacksize(&attr, &stack_bytes);
 
 	while (started < tasks || run->inflight > 0) {
-		bool can_start = started < tasks && run->inflight < run_jobs(run) &&
-				 !run_stopping() && err == 0;
+		bool can_start =
+		    started < tasks && run->inflight < run_jobs(run) && !run_stopping() && err == 0;
 		if (!can_start) {
 			if (run->inflight == 0)
 				break;
@@ -83,7 +83,8 @@ static int threads_run(struct run *run)
 			continue;
 		}
 		struct thread_slot *slot = &slots[started];
-		*slot = (struct thread_slot){.run = run, .task = &run->tasks[started], .pool = &pool};
+		*slot =
+		    (struct thread_slot){.run = run, .task = &run->tasks[started], .pool = &pool};
 		err = pthread_create(&slot->thread, &attr, thread_main, slot);
 		if (err != 0) {
 			run_task_failed(run, slot->task, err, "pthread_create");
@@ -113,9 +114,9 @@ static int threads_run(struct run *run)
 }
 
 const struct strategy strategy_threads = {
-	.name = "threads",
-	.summary = "one pthread per task (pthread_create/pthread_join), blocking calls in each",
-	.workloads = WORKLOAD_BIT(WORKLOAD_SLEEP) | WORKLOAD_BIT(WORKLOAD_FILE) |
-		     WORKLOAD_BIT(WORKLOAD_HTTP),
-	.run = threads_run,
+    .name = "threads",
+    .summary = "one pthread per task (pthread_create/pthread_join), blocking calls in each",
+    .workloads =
+	WORKLOAD_BIT(WORKLOAD_SLEEP) | WORKLOAD_BIT(WORKLOAD_FILE) | WORKLOAD_BIT(WORKLOAD_HTTP),
+    .run = threads_run,
 };

@@ -14,7 +14,8 @@ static int print_value(const json_t *value)
 	if (json_is_string(value)) {
 		printf("%s\n", json_string_value(value));
 	} else {
-		char *text = json_dumps(value, JSON_ENCODE_ANY | JSON_COMPACT | JSON_REAL_PRECISION(12));
+		char *text =
+		    json_dumps(value, JSON_ENCODE_ANY | JSON_COMPACT | JSON_REAL_PRECISION(12));
 		if (text == NULL)
 			return 1;
 		printf("%s\n", text);
@@ -38,7 +39,8 @@ static int walk(const json_t *node, char *path)
 	if (strcmp(path, "*") == 0 && json_is_array(node)) {
 		size_t i;
 		const json_t *item;
-		json_array_foreach(node, i, item) {
+		json_array_foreach(node, i, item)
+		{
 			char *copy = rest != NULL ? strdup(rest) : NULL;
 			int bad = walk(item, copy);
 			free(copy);

@@ -199,16 +199,16 @@ static void registries_are_complete(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(heap_counts_a_known_allocation),
-		cmocka_unit_test(heap_counts_calloc_realloc_and_aligned),
-		cmocka_unit_test(heap_peak_survives_free_and_resets),
-		cmocka_unit_test(parses_durations),
-		cmocka_unit_test(parses_sizes_and_counts),
-		cmocka_unit_test(ideal_time_follows_the_schedule),
-		cmocka_unit_test(percentiles_by_nearest_rank),
-		cmocka_unit_test(overlap_counts_tasks_really_in_flight),
-		cmocka_unit_test(minheap_pops_in_order),
-		cmocka_unit_test(registries_are_complete),
+	    cmocka_unit_test(heap_counts_a_known_allocation),
+	    cmocka_unit_test(heap_counts_calloc_realloc_and_aligned),
+	    cmocka_unit_test(heap_peak_survives_free_and_resets),
+	    cmocka_unit_test(parses_durations),
+	    cmocka_unit_test(parses_sizes_and_counts),
+	    cmocka_unit_test(ideal_time_follows_the_schedule),
+	    cmocka_unit_test(percentiles_by_nearest_rank),
+	    cmocka_unit_test(overlap_counts_tasks_really_in_flight),
+	    cmocka_unit_test(minheap_pops_in_order),
+	    cmocka_unit_test(registries_are_complete),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
