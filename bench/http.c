@@ -863,6 +863,7 @@ const struct workload workload_http = {
     .summary = "GET JSON with libcurl (status 200, parsed by jansson); listings are printed",
     .kind = WORKLOAD_HTTP,
     .delays_known = true, /* delay_ns is what the server holds each response: 0 without --delay */
+    .library_threads = true, /* libcurl resolves a host name in a thread of its own */
     .prepare = http_prepare,
     .task_run = http_task_run,
     .describe = http_describe,

@@ -27,6 +27,7 @@ struct workload {
 	const char *summary;	 /* one line for --list */
 	enum workload_kind kind; /* which hooks an event loop uses */
 	bool delays_known;	 /* task->delay_ns is the whole ideal duration of a task */
+	bool library_threads;	 /* its libraries may start threads (libcurl's resolver) */
 	/* Why this build cannot run it, or NULL when it can. Optional. */
 	const char *(*unavailable)(void);
 	/* Before timing: check parameters against the machine, fill each task's delay, create or
