@@ -53,8 +53,10 @@ $(BUILD)/obj/%.o: %.c
 $(BUILD)/iostrat: $(BUILD)/obj/bench/main.o $(CORE_OBJ)
 	$(CC) $(ALL_LDFLAGS) $^ $(LIBS) -o $@
 
+# iostrat-bare maps the same libraries as iostrat (--no-as-needed), so that the primitives it
+# times (fork() above all, whose cost grows with the parent's mappings) are iostrat's own.
 $(BUILD)/iostrat-bare: $(BUILD)/obj/bench/bare.o $(BUILD)/obj/bench/units.o
-	$(CC) $(ALL_LDFLAGS) $^ $(LIBS) -o $@
+	$(CC) $(ALL_LDFLAGS) $^ -Wl,--no-as-needed $(LIBS) -Wl,--as-needed -o $@
 
 $(BUILD)/iostrat-report: $(BUILD)/obj/bench/report.o
 	$(CC) $(ALL_LDFLAGS) $^ $(LIBS) -o $@

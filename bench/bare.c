@@ -1,6 +1,7 @@
 /* bare.c - iostrat-bare: the bare kernel cost of each strategy's primitive, measured on its
  * own so a strategy's overhead per task can be set beside it: fork + _exit + waitpid,
- * pthread_create + pthread_join, and a timer loop (arm a timerfd, epoll_wait, read). */
+ * pthread_create + pthread_join, and a timer loop (arm a timerfd, epoll_wait, read). It is
+ * linked to map the same libraries as iostrat: a fork() copies what the parent maps. */
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
