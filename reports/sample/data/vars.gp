@@ -1,4 +1,4 @@
-# written by iostrat-report from /tmp/sample/20261125-182536-vm
+# written by iostrat-report from /tmp/sample/20261125-184253-vm
 strategies = "blocking processes threads epoll uring python-blocking python-processes python-threads python-asyncio"
 colour_of = "blocking processes threads epoll uring blocking processes threads epoll"
 demo_title = "The tutorial's demo: 4 tasks sleeping a random 0 to 5 whole seconds, one bar per task"
