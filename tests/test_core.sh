@@ -4,7 +4,7 @@
 # thread limit reached part-way; Ctrl-C and SIGTERM in the middle of a run.
 # sanitize: yes
 set -u
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 source tests/lib.sh
 
 run_ok() { # run_ok NAME ARGS...: runs iostrat, keeps stdout/stderr/status in $test_tmp/NAME.*
@@ -76,6 +76,7 @@ check "epoll: one thread seen by the kernel" test "$(json_get "$test_tmp/epoll.j
 
 # --- heap figures in the lines ------------------------------------------------------------
 if [ -z "${IOSTRAT_SANITIZED:-}" ]; then
+	# shellcheck disable=SC2016 # an awk program, not a shell expansion
 	check "the logged heap pair is (current, peak) with peak >= current > 0" awk -F'[(,)]' \
 		'/Malloc, Peak/ { if ($3 + 0 <= 0 || $4 + 0 < $3 + 0) bad = 1; n++ } END { exit bad || n != 8 }' \
 		"$test_tmp/threads.out"
@@ -124,8 +125,9 @@ help_options=$("$IOSTRAT" --help | grep -oE '^ +(-[a-z], )?--[a-z-]+' | grep -oE
 unknown=$(for opt in $help_options; do
 	"$IOSTRAT" "$opt" 2>&1 | grep -q 'unknown option' && echo "$opt"
 done)
-check "help tells the truth: the parser knows every option it lists ($(echo $help_options | wc -w) options)" \
-	test -z "$unknown" -a "$(echo $help_options | wc -w)" -ge 15
+help_count=$(wc -w <<<"$help_options")
+check "help tells the truth: the parser knows every option it lists ($help_count options)" \
+	test -z "$unknown" -a "$help_count" -ge 15
 check "an option --help does not list is refused as unknown" \
 	bash -c "'$IOSTRAT' --no-such-option 2>&1 | grep -q 'unknown option'"
 check "--list names every strategy and workload" bash -c "

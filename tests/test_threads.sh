@@ -4,7 +4,7 @@
 # ThreadSanitizer by tests/run, where a data race fails the run.
 # sanitize: yes
 set -u
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 source tests/lib.sh
 
 # A sanitizer's runtime may keep a thread of its own, and makes thread creation slower.
