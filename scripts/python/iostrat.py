@@ -44,7 +44,23 @@ import urllib.parse
 import urllib.request
 
 PROGRAM = "iostrat.py"
-SCHEMA_VERSION = "0.1.0"  # the iostrat version whose result document this program writes
+
+
+def _iostrat_version():
+    """The iostrat version whose result document this program writes: bench/version.h's."""
+    header = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "bench", "version.h")
+    try:
+        with open(header, encoding="ascii") as f:
+            for line in f:
+                words = line.split()
+                if len(words) == 3 and words[:2] == ["#define", "IOSTRAT_VERSION"]:
+                    return words[2].strip('"')
+    except OSError:
+        pass
+    return None  # not beside its source tree: said as null, never guessed
+
+
+SCHEMA_VERSION = _iostrat_version()
 MAX_TASKS = 1000000
 THREAD_SAMPLE_INTERVAL_NS = 10 * 1000000  # count threads at most this often
 TRACEMALLOC_SWITCH = "IOSTRAT_PY_TRACEMALLOC"  # "off": no tracing, to see what tracing costs
