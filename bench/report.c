@@ -404,24 +404,32 @@ static int split_tabs(char *line, char **fields, int max)
 	return n;
 }
 
-static int load_meta(struct bench *b)
+/* Open one of the run folder's tables (meta.tsv, steps.tsv), saying which when it cannot. */
+static FILE *open_table(const struct bench *b, const char *name)
 {
-	char path[4096], line[8192];
+	char path[4096];
 	FILE *f;
 
-	snprintf(path, sizeof(path), "%s/meta.tsv", b->dir);
+	snprintf(path, sizeof(path), "%s/%s", b->dir, name);
 	f = fopen(path, "r");
-	if (f == NULL) {
+	if (f == NULL)
 		fprintf(stderr, "iostrat-report: open %s: %s\n", path, strerror(errno));
+	return f;
+}
+
+static int load_meta(struct bench *b)
+{
+	char line[8192];
+	FILE *f = open_table(b, "meta.tsv");
+
+	if (f == NULL)
 		return -1;
-	}
 	while (fgets(line, sizeof(line), f)) {
 		char *fields[2];
 
 		if (split_tabs(line, fields, 2) < 2)
 			continue;
 		b->meta = realloc(b->meta, (b->meta_len + 1) * sizeof(*b->meta));
-		/* a later line for the same key wins: keep the last one first */
 		b->meta[b->meta_len].key = report_xstrdup(fields[0]);
 		b->meta[b->meta_len].value = report_xstrdup(fields[1]);
 		b->meta_len++;
@@ -452,15 +460,11 @@ static json_t *load_json(const char *dir, const char *rel)
 
 static int load_steps(struct bench *b)
 {
-	char path[4096], line[8192];
-	FILE *f;
+	char line[8192];
+	FILE *f = open_table(b, "steps.tsv");
 
-	snprintf(path, sizeof(path), "%s/steps.tsv", b->dir);
-	f = fopen(path, "r");
-	if (f == NULL) {
-		fprintf(stderr, "iostrat-report: open %s: %s\n", path, strerror(errno));
+	if (f == NULL)
 		return -1;
-	}
 	while (fgets(line, sizeof(line), f)) {
 		char *fl[7];
 		struct step *st;

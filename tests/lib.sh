@@ -38,6 +38,18 @@ check() {
 	if "$@"; then pass "$what"; else fail "$what"; fi
 }
 
+# run_program PROGRAM NAME ARGS...: PROGRAM ARGS with --json $test_tmp/NAME.json; stdout in
+# $test_tmp/NAME.out, stderr in NAME.err, the exit status in $status. A run that hangs is
+# stopped after 60 s.
+run_program() {
+	local program=$1 name=$2
+	shift 2
+	timeout 60 "$program" "$@" --json "$test_tmp/$name.json" >"$test_tmp/$name.out" \
+		2>"$test_tmp/$name.err"
+	# shellcheck disable=SC2034 # read by the caller
+	status=$?
+}
+
 # The closing line every runner prints, and the exit status.
 test_summary() {
 	echo "$tests_passed passed, $tests_failed failed"

@@ -25,14 +25,9 @@ if ! base=$(scripts/httpd start 2>"$test_tmp/httpd.err"); then
 fi
 test_cleanups+=("scripts/httpd stop >/dev/null")
 
-# run NAME ARGS...: iostrat ARGS with --json $test_tmp/NAME.json; stdout in NAME.out, stderr in
-# NAME.err, the exit status in $status. A run that hangs is stopped after 60 s.
+# run NAME ARGS...: run_program (tests/lib.sh) with $IOSTRAT
 run() {
-	local name=$1
-	shift
-	timeout 60 "$IOSTRAT" "$@" --json "$test_tmp/$name.json" >"$test_tmp/$name.out" \
-		2>"$test_tmp/$name.err"
-	status=$?
+	run_program "$IOSTRAT" "$@"
 }
 
 # not COMMAND...: succeeds when the command fails

@@ -21,14 +21,9 @@ if ! "$PYTHON" -c 'import aiohttp' 2>/dev/null; then
 	fail "aiohttp is importable by $PYTHON (install the package python3-aiohttp: make deps)"
 fi
 
-# run NAME ARGS...: the Python program with ARGS and --json $test_tmp/NAME.json; stdout in
-# NAME.out, stderr in NAME.err, the exit status in $status. A run that hangs is stopped.
+# run NAME ARGS...: run_program (tests/lib.sh) with $IOSTRAT_PY
 run() {
-	local name=$1
-	shift
-	timeout 60 "$IOSTRAT_PY" "$@" --json "$test_tmp/$name.json" >"$test_tmp/$name.out" \
-		2>"$test_tmp/$name.err"
-	status=$?
+	run_program "$IOSTRAT_PY" "$@"
 }
 
 # get NAME PATH: a value from NAME's result document

@@ -530,6 +530,15 @@ class Run:
                     self.write(line_prefix() + done_text(i, CANCELLED, None))
         self.cancel_pending()
 
+    def fail_unstarted(self, started, tasks, why):
+        """After the run broke down: the tasks from started on never ran, because of why;
+        the rest of the pending ones (none, unless stopped) are cancelled."""
+        if self.harness_message is not None:
+            for i in range(started, tasks):
+                self.table.status[i] = ERROR
+                self.table.set_error(i, why)
+        self.cancel_pending()
+
     def cancel_pending(self):
         for i in range(self.params.tasks):
             if self.table.status[i] == PENDING:
@@ -1354,11 +1363,7 @@ def run_threads(run):
             run.inflight_add(-1)
     except Stopped:
         run.stop_now()  # the threads are daemons: they go with the process
-    if run.harness_message is not None:
-        for i in range(started, tasks):
-            run.table.status[i] = ERROR
-            run.table.set_error(i, "never started: a thread could not be created")
-    run.cancel_pending()
+    run.fail_unstarted(started, tasks, "never started: a thread could not be created")
 
 
 def child_main(run, i, done_fd):
@@ -1432,11 +1437,7 @@ def run_processes(run):
     finally:
         os.close(done_read)
         os.close(done_write)
-    if run.harness_message is not None:
-        for i in range(started, tasks):
-            run.table.status[i] = ERROR
-            run.table.set_error(i, "never started: a process could not be forked")
-    run.cancel_pending()
+    run.fail_unstarted(started, tasks, "never started: a process could not be forked")
 
 
 def reaped(run, i, exitcode):
