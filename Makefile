@@ -34,8 +34,10 @@ ALL_CFLAGS = $(CFLAGS) $(WARNINGS) -std=gnu11 -D_GNU_SOURCE -pthread -MMD -MP \
 ALL_LDFLAGS = $(LDFLAGS) $(SAN_FLAGS) -pthread
 LIBS := $(PKG_LIBS) -lm
 
-CORE_SRC := $(filter-out bench/main.c bench/bare.c bench/report.c,$(wildcard bench/*.c)) \
-	$(wildcard strategies/*.c)
+# The layers, from the bottom up: bench/core (the run and its measurement), bench/workloads,
+# strategies/, then the programs in bench/ (main, cli, bare).
+CORE_SRC := $(wildcard bench/core/*.c) $(wildcard bench/workloads/*.c) \
+	$(wildcard strategies/*.c) bench/cli.c
 CORE_OBJ := $(CORE_SRC:%.c=$(BUILD)/obj/%.o)
 UNIT_SRC := $(wildcard tests/unit/*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
@@ -55,7 +57,7 @@ $(BUILD)/iostrat: $(BUILD)/obj/bench/main.o $(CORE_OBJ)
 
 # iostrat-bare maps the same libraries as iostrat (--no-as-needed), so that the primitives it
 # times (fork() above all, whose cost grows with the parent's mappings) are iostrat's own.
-$(BUILD)/iostrat-bare: $(BUILD)/obj/bench/bare.o $(BUILD)/obj/bench/units.o
+$(BUILD)/iostrat-bare: $(BUILD)/obj/bench/bare.o $(BUILD)/obj/bench/core/units.o
 	$(CC) $(ALL_LDFLAGS) $^ -Wl,--no-as-needed $(LIBS) -Wl,--as-needed -o $@
 
 $(BUILD)/iostrat-report: $(BUILD)/obj/bench/report.o
@@ -95,7 +97,7 @@ uninstall:
 	rm -f $(addprefix $(DESTDIR)$(PREFIX)/bin/,$(notdir $(PROGRAMS)))
 
 format:
-	clang-format -i bench/*.c bench/*.h strategies/*.c strategies/*.h tests/unit/*.c tests/tools/*.c
+	clang-format -i bench/*.[ch] bench/*/*.[ch] strategies/*.[ch] tests/unit/*.c tests/tools/*.c
 
 clean:
 	rm -rf build

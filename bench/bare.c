@@ -14,7 +14,7 @@
 #include <unistd.h>
 #include <jansson.h>
 
-#include "units.h"
+#include "core/units.h"
 
 static int64_t now_ns(void)
 {

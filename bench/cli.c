@@ -8,10 +8,10 @@
 #include <unistd.h>
 
 #include "cli.h"
-#include "units.h"
-#include "version.h"
-#include "workload.h"
-#include "../strategies/strategy.h"
+#include "core/units.h"
+#include "core/version.h"
+#include "core/workload.h"
+#include "core/strategy.h"
 
 enum option_id {
 	OPT_JSON = 256,
@@ -348,6 +348,9 @@ enum cli_action cli_parse(int argc, char **argv, struct params *params)
 		list_names(stderr);
 		return CLI_USAGE;
 	}
+	params->strategy_name = params->strategy->name;
+	params->serial = (params->strategy->flags & STRATEGY_SERIAL) != 0;
+	params->tasks_in_children = (params->strategy->flags & STRATEGY_FORKS) != 0;
 	params->workload = workload_find(argv[optind + 1]);
 	if (params->workload == NULL) {
 		fprintf(stderr, "iostrat: unknown workload '%s'\n", argv[optind + 1]);

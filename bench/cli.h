@@ -2,7 +2,7 @@
 #ifndef IOSTRAT_CLI_H
 #define IOSTRAT_CLI_H
 
-#include "run.h"
+#include "core/run.h"
 
 enum cli_action {
 	CLI_RUN = 0, /* params are filled: run them */

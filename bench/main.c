@@ -9,11 +9,11 @@
 #include <unistd.h>
 
 #include "cli.h"
-#include "heap.h"
-#include "log.h"
-#include "summary.h"
-#include "workload.h"
-#include "../strategies/strategy.h"
+#include "core/heap.h"
+#include "core/log.h"
+#include "core/summary.h"
+#include "core/workload.h"
+#include "core/strategy.h"
 
 /* The result file is opened before any task runs, so a folder that cannot be written is found
  * at once; it is written to a temporary name beside it and renamed when complete. */
@@ -180,8 +180,7 @@ int main(int argc, char **argv)
 	summary_begin(&start);
 	run.start_ns = run_now_ns();
 	if (run.params.strategy->run(&run) < 0 && run.harness_message[0] == '\0')
-		snprintf(run.harness_message, sizeof(run.harness_message), "%s failed",
-			 run.params.strategy->name);
+		run_fail(&run, 0, "%s failed", run.params.strategy_name);
 	run.end_ns = run_now_ns();
 	run_sample_threads(&run, true);
 	run.threads_end = run_count_threads();

@@ -1,7 +1,7 @@
 /* blocking.c - one task after another in the main thread, each waiting in a blocking system
  * call (ppoll for a sleep, read() for a file, curl_easy_perform() for HTTP). The baseline:
  * its wall time is the sum of the tasks'. */
-#include "strategy.h"
+#include "../bench/core/strategy.h"
 
 static int blocking_run(struct run *run)
 {

@@ -10,9 +10,9 @@
 #include <sys/timerfd.h>
 #include <unistd.h>
 
-#include "../bench/http_multi.h"
-#include "../bench/minheap.h"
-#include "strategy.h"
+#include "http_multi.h"
+#include "../bench/core/minheap.h"
+#include "../bench/core/strategy.h"
 
 #define LOOP_EVENTS 256 /* events taken per epoll_wait() */
 
@@ -109,8 +109,8 @@ static int start_sleep(struct loop *loop, struct task *task)
 #include <pthread.h>
 #include <sys/eventfd.h>
 
-#include "../bench/file.h"
-#include "../bench/log.h"
+#include "../bench/workloads/file.h"
+#include "../bench/core/log.h"
 
 struct file_loop {
 	struct source wakeup; /* SOURCE_FILE_POOL: an eventfd, written when a read is done */

@@ -12,7 +12,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "strategy.h"
+#include "../bench/core/strategy.h"
 
 /* Children in flight, by pid: an open-addressing table twice the size of --jobs. */
 struct child_table {
@@ -160,10 +160,8 @@ static int processes_run(struct run *run)
 
 	if (child_table_init(&table, run_jobs(run)) < 0) {
 		child_table_free(&table);
-		run->harness_error = ENOMEM;
-		snprintf(run->harness_message, sizeof(run->harness_message),
-			 "processes: out of memory for the child table");
-		return -1;
+		return run_fail(run, ENOMEM,
+				"processes: out of memory for the child table");
 	}
 	while (!run_stopping() && (started < tasks || run->inflight > 0)) {
 		if (started < tasks && run->inflight < run_jobs(run) && err == 0) {
@@ -175,10 +173,8 @@ static int processes_run(struct run *run)
 			if (pid < 0) {
 				err = errno;
 				run_task_failed(run, task, err, "fork");
-				run->harness_error = err;
-				snprintf(run->harness_message, sizeof(run->harness_message),
-					 "fork failed after %ld processes: %s", started,
-					 strerror(err));
+				run_fail(run, err, "fork failed after %ld processes: %s",
+					 started, strerror(err));
 				started++;
 				continue;
 			}
@@ -192,9 +188,7 @@ static int processes_run(struct run *run)
 			break;
 		int got = reap_one(run, &table, true);
 		if (got < 0 && got != -EINTR) {
-			run->harness_error = -got;
-			snprintf(run->harness_message, sizeof(run->harness_message), "wait4: %s",
-				 strerror(-got));
+			run_fail(run, -got, "wait4: %s", strerror(-got));
 			break;
 		}
 	}

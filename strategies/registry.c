@@ -2,7 +2,7 @@
 #include <stddef.h>
 #include <string.h>
 
-#include "strategy.h"
+#include "../bench/core/strategy.h"
 
 static const struct strategy *const strategy_table[] = {
     &strategy_blocking, &strategy_processes, &strategy_threads,

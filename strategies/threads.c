@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "strategy.h"
+#include "../bench/core/strategy.h"
 
 struct thread_slot {
 	pthread_t thread;	  /* the thread running this task */
@@ -64,9 +64,8 @@ static int threads_run(struct run *run)
 	if (slots == NULL || pool.done_ids == NULL) {
 		free(slots);
 		free(pool.done_ids);
-		snprintf(run->harness_message, sizeof(run->harness_message),
-			 "threads: out of memory for %ld thread slots", tasks);
-		run->harness_error = ENOMEM;
+		run_fail(run, ENOMEM, "threads: out of memory for %ld thread slots",
+			 tasks);
 		return -1;
 	}
 	pthread_attr_init(&attr);
@@ -88,10 +87,8 @@ static int threads_run(struct run *run)
 		err = pthread_create(&slot->thread, &attr, thread_main, slot);
 		if (err != 0) {
 			run_task_failed(run, slot->task, err, "pthread_create");
-			run->harness_error = err;
-			snprintf(run->harness_message, sizeof(run->harness_message),
-				 "pthread_create failed after %ld threads: %s", started,
-				 strerror(err));
+			run_fail(run, err, "pthread_create failed after %ld threads: %s",
+				 started, strerror(err));
 			started++;
 			continue;
 		}

@@ -13,9 +13,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../bench/http_multi.h"
-#include "../bench/minheap.h"
-#include "strategy.h"
+#include "http_multi.h"
+#include "../bench/core/minheap.h"
+#include "../bench/core/strategy.h"
 
 #define URING_UNAVAILABLE_NO_LIBRARY "built without liburing (install liburing-dev and rebuild)"
 
@@ -371,7 +371,7 @@ static void sleep_teardown(struct ring_loop *loop)
  * completes, so --jobs files are read side by side by one thread. The reads are buffered; the
  * kernel serves them from the page cache or, when it must wait for the disk, completes them
  * itself (and may hand them to io-wq worker threads, iou-wrk, which threads_peak counts). */
-#include "../bench/file.h"
+#include "../bench/workloads/file.h"
 
 struct file_slot {
 	struct task *task;  /* the task reading through this slot, NULL when free */

@@ -47,8 +47,8 @@ PROGRAM = "iostrat.py"
 
 
 def _iostrat_version():
-    """The iostrat version whose result document this program writes: bench/version.h's."""
-    header = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "bench", "version.h")
+    """The iostrat version whose result document this program writes: bench/core/version.h's."""
+    header = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "bench", "core", "version.h")
     try:
         with open(header, encoding="ascii") as f:
             for line in f:
@@ -84,7 +84,7 @@ class Stopped(BaseException):
 
 
 # ----------------------------------------------------------------------------------------------
-# Units: the same strict syntax as iostrat (bench/units.c).
+# Units: the same strict syntax as iostrat (bench/core/units.c).
 
 DURATION_UNITS_NS = {"": 1e9, "s": 1e9, "ms": 1e6, "us": 1e3, "ns": 1, "m": 60e9}
 SIZE_UNITS = {"": 1, "b": 1, "k": 1024, "kib": 1024, "m": 1024**2, "mib": 1024**2,
@@ -631,7 +631,7 @@ class Workload:
 
 
 def splitmix64(state):
-    """iostrat's generator (bench/sleep.c): returns (new state, value), so that the same seed
+    """iostrat's generator (bench/workloads/sleep.c): returns (new state, value), so that the same seed
     gives the same delays in both programs."""
     mask = 2**64 - 1
     state = (state + 0x9E3779B97F4A7C15) & mask
@@ -734,7 +734,7 @@ class HttpWorkload(Workload):
         return None
 
     def prepare(self, run):
-        """The URLs, as iostrat makes them (bench/http.c): --url, --urls, or the local
+        """The URLs, as iostrat makes them (bench/workloads/http.c): --url, --urls, or the local
         server's listings; delay=<seconds> appended to each when --delay is above 0."""
         params = run.params
         delay_ns = max(params.delay_ns, 0)
@@ -974,7 +974,7 @@ def describe_os_error(err):
     return str(err)
 
 
-FILE_WORD_MAGIC = 0x696F73747261740A  # "iostrat\n" as a big-endian word (bench/file.h)
+FILE_WORD_MAGIC = 0x696F73747261740A  # "iostrat\n" as a big-endian word (bench/workloads/file.h)
 FILE_SET_FORMAT = 1                    # the manifest's format: the same set as iostrat's
 FILE_CHUNK_BYTES = 1 << 20             # bytes per write when making the set, per read warming
 FILE_FD_RESERVE = 32                   # descriptors kept for everything but the files
@@ -1532,7 +1532,7 @@ WORKLOADS = {workload.name: workload
 
 
 # ----------------------------------------------------------------------------------------------
-# The summary and the result document, in iostrat's schema (bench/summary.c).
+# The summary and the result document, in iostrat's schema (bench/core/summary.c).
 
 def percentile(sorted_values, q):
     """iostrat's rank: the smallest value with at least q% of the values at or below it."""

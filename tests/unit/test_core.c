@@ -9,12 +9,12 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "../../bench/heap.h"
-#include "../../bench/minheap.h"
-#include "../../bench/summary.h"
-#include "../../bench/units.h"
-#include "../../bench/workload.h"
-#include "../../strategies/strategy.h"
+#include "../../bench/core/heap.h"
+#include "../../bench/core/minheap.h"
+#include "../../bench/core/summary.h"
+#include "../../bench/core/units.h"
+#include "../../bench/core/workload.h"
+#include "../../bench/core/strategy.h"
 
 /* A known allocation moves the current figure up by at least its size and the peak with it;
  * freeing it brings the current figure back. This is what the tutorial's (current, peak) pair

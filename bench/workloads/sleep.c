@@ -8,7 +8,7 @@
 #include <sys/timerfd.h>
 #include <unistd.h>
 
-#include "workload.h"
+#include "../core/workload.h"
 
 /* splitmix64: a small, well-mixed generator, so a seed gives the same delays everywhere. */
 static uint64_t next_random(uint64_t *state)

@@ -2,6 +2,7 @@
  * their own records), the monotonic clock, the stop signal (SIGINT/SIGTERM -> a flag and an
  * eventfd everyone can wait on), and the bookkeeping every strategy shares. */
 #include <errno.h>
+#include <stdarg.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -16,7 +17,6 @@
 #include "log.h"
 #include "run.h"
 #include "workload.h"
-#include "../strategies/strategy.h"
 
 _Atomic int run_stop_signal;
 int run_stop_fd = -1;
@@ -140,9 +140,20 @@ void run_free(struct run *run)
 	run->params.argv_joined = NULL;
 }
 
+int run_fail(struct run *run, int err, const char *fmt, ...)
+{
+	va_list args;
+
+	run->harness_error = err;
+	va_start(args, fmt);
+	vsnprintf(run->harness_message, sizeof(run->harness_message), fmt, args);
+	va_end(args);
+	return -1;
+}
+
 long run_jobs(const struct run *run)
 {
-	if (run->params.strategy->flags & STRATEGY_SERIAL)
+	if (run->params.serial)
 		return 1;
 	return run->params.jobs;
 }

@@ -16,7 +16,6 @@
 #include <unistd.h>
 
 #include "file.h"
-#include "../strategies/strategy.h"
 
 #define FILE_SET_FORMAT 1		  /* bump when the content or the names change */
 #define MANIFEST_NAME "MANIFEST"	  /* written last: the set is complete */
@@ -609,7 +608,7 @@ static void bound_jobs(struct run *run)
 {
 	struct rlimit limit;
 
-	if ((run->params.strategy->flags & STRATEGY_FORKS) ||
+	if (run->params.tasks_in_children ||
 	    getrlimit(RLIMIT_NOFILE, &limit) < 0 || limit.rlim_cur == RLIM_INFINITY)
 		return;
 	long most = (long)limit.rlim_cur - FD_RESERVE;
@@ -620,7 +619,7 @@ static void bound_jobs(struct run *run)
 	fprintf(stderr,
 		"iostrat: --jobs %ld: %s would hold more files open at once than the "
 		"descriptor limit (ulimit -n %ld) allows; running %ld at once\n",
-		run_jobs(run), run->params.strategy->name, (long)limit.rlim_cur, most);
+		run_jobs(run), run->params.strategy_name, (long)limit.rlim_cur, most);
 	run->params.jobs = most;
 }
 

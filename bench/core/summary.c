@@ -14,7 +14,6 @@
 #include "summary.h"
 #include "version.h"
 #include "workload.h"
-#include "../strategies/strategy.h"
 
 static double timeval_s(struct timeval tv)
 {
@@ -186,7 +185,7 @@ void summary_print(const struct run *run, const struct summary *s, FILE *out)
 	fprintf(out,
 		"Summary: %s x %s%s%s, %ld tasks (%ld ok, %ld failed, %ld cancelled), jobs %ld, "
 		"seed %" PRIu64 "\n",
-		p->strategy->name, p->workload->name, run->mode != NULL ? " " : "",
+		p->strategy_name, p->workload->name, run->mode != NULL ? " " : "",
 		run->mode != NULL ? run->mode : "", p->tasks, s->tasks_ok, s->tasks_failed,
 		s->tasks_cancelled, run_jobs(run), p->seed);
 	fprintf(out, "  wall %.6f s", s->wall_s);
@@ -298,7 +297,7 @@ json_t *summary_document(const struct run *run, const struct summary *s)
 	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &utc);
 
 	json_object_set_new(doc, "iostrat_version", json_string(IOSTRAT_VERSION));
-	json_object_set_new(doc, "strategy", json_string(p->strategy->name));
+	json_object_set_new(doc, "strategy", json_string(p->strategy_name));
 	json_object_set_new(doc, "workload", json_string(p->workload->name));
 	json_object_set_new(doc, "mode", run->mode != NULL ? json_string(run->mode) : json_null());
 	json_object_set_new(doc, "command",

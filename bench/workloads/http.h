@@ -9,7 +9,7 @@
 
 #include <curl/curl.h>
 
-#include "run.h"
+#include "../core/run.h"
 
 struct http_ops {
 	/* Reset easy (curl_easy_reset: its connections and DNS cache are kept), set it up to

@@ -12,7 +12,7 @@
 
 #include <curl/curl.h>
 
-#include "run.h"
+#include "../bench/core/run.h"
 
 /* Transfers handed to libcurl per round of a loop. libcurl 7.88 connects every transfer it was
  * handed in one go and sends their requests only on the writable events that follow: given

@@ -3,8 +3,8 @@
 #ifndef IOSTRAT_STRATEGY_H
 #define IOSTRAT_STRATEGY_H
 
-#include "../bench/run.h"
-#include "../bench/workload.h"
+#include "run.h"
+#include "workload.h"
 
 enum strategy_flags {
 	STRATEGY_SERIAL = 1u << 0,     /* one task at a time, whatever --jobs says */

@@ -4,7 +4,7 @@
 
 #include "file.h"
 #include "http.h"
-#include "workload.h"
+#include "../core/workload.h"
 
 static const struct workload *const workload_table[] = {
     &workload_sleep,

@@ -8,7 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "workload.h"
+#include "../core/workload.h"
 
 #define FILE_WORD_MAGIC 0x696f73747261740aULL /* "iostrat\n" read as a big-endian word */
 #define FILE_NAME_LEN 24		      /* "f0000123", room for any long index */

@@ -15,9 +15,9 @@
 #include <unistd.h>
 
 #include "http.h"
-#include "log.h"
-#include "version.h"
-#include "workload.h"
+#include "../core/log.h"
+#include "../core/version.h"
+#include "../core/workload.h"
 
 #define HTTP_LISTING_LIMIT 5		 /* posts asked for in each listing */
 #define HTTP_DELAY_MAX_NS 999999000000LL /* the local server holds at most 999.999 s */

@@ -41,7 +41,10 @@ enum cache_mode { CACHE_COLD = 0, CACHE_WARM };
 
 /* Everything the command line says. Workload options live here too, so one parser serves all. */
 struct params {
-	const struct strategy *strategy;
+	const struct strategy *strategy; /* for the program only: below it, the three below */
+	const char *strategy_name;	 /* as typed: for the log and the result document */
+	bool serial;			 /* the strategy runs one task at a time */
+	bool tasks_in_children;		 /* the strategy runs tasks in child processes */
 	const struct workload *workload;
 	long tasks;	       /* -n */
 	long jobs;	       /* -j: most tasks in flight; 0 on the command line means "all" */
@@ -122,6 +125,12 @@ int run_count_threads(void);
 /* Run one task from start to end with the workload's blocking implementation, in the calling
  * thread: what blocking, processes and threads have in common. */
 void run_task_blocking(struct run *run, struct task *task);
+
+/* The harness itself broke down (not a task): record err (an errno value, 0 when none
+ * applies) and the message, printf-style, in run->harness_error and harness_message.
+ * Returns -1, so that a strategy can `return run_fail(run, errno, "epoll_ctl");`. */
+int run_fail(struct run *run, int err, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 /* The effective number of tasks in flight the strategy may use. */
 long run_jobs(const struct run *run);

@@ -7,9 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "http.h"
+#include "../bench/workloads/http.h"
 #include "http_multi.h"
-#include "workload.h"
+#include "../bench/core/workload.h"
 
 /* One transfer in flight. Its easy handle is made once and reused by the slot's next tasks:
  * the connections themselves live in the multi handle's cache and are kept alive there. */
