@@ -38,7 +38,8 @@ static int check_stdout(void)
 		err = log_stdout_error();
 	if (err == 0 || err == EPIPE)
 		return 0;
-	fprintf(stderr, "iostrat: writing standard output: %s\n", strerror(err));
+	fprintf(stderr, "iostrat: writing standard output: %s\n",
+		strerror(err));
 	return -1;
 }
 
@@ -108,7 +109,8 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	if (run.params.json_path != NULL &&
-	    result_open(&result, run.params.json_path, run.params.urls_file) < 0)
+	    result_open(&result, run.params.json_path, run.params.urls_file) <
+		0)
 		goto out;
 	err = run_init(&run);
 	if (err == 0)
@@ -137,7 +139,8 @@ int main(int argc, char **argv)
 
 	summary_begin(&start);
 	run.start_ns = run_now_ns();
-	if (run.params.strategy->run(&run) < 0 && run.harness_message[0] == '\0')
+	if (run.params.strategy->run(&run) < 0 &&
+	    run.harness_message[0] == '\0')
 		run_fail(&run, 0, "%s failed", run.params.strategy_name);
 	run.end_ns = run_now_ns();
 	run_sample_threads(&run, true);
@@ -151,9 +154,11 @@ out_result:
 	if (run.harness_message[0] != '\0')
 		fprintf(stderr, "iostrat: %s\n", run.harness_message);
 	if (run_stop_signal != 0)
-		fprintf(stderr, "iostrat: stopped by %s; %ld of %ld tasks finished\n",
+		fprintf(stderr,
+			"iostrat: stopped by %s; %ld of %ld tasks finished\n",
 			run_signal_name(run_stop_signal),
-			summary.tasks_ok + summary.tasks_failed, run.params.tasks);
+			summary.tasks_ok + summary.tasks_failed,
+			run.params.tasks);
 
 	status = exit_status(&run, &summary);
 	if (check_stdout() < 0 && status == 0)

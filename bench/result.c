@@ -12,13 +12,15 @@
 
 #include "result.h"
 
-#define TEMP_SUFFIX ".tmp.XXXXXX" /* the temporary name: NAME.tmp.<6 letters> */
+#define TEMP_SUFFIX ".tmp.XXXXXX" /* the temporary name: NAME.tmp.<6 letters>  \
+				   */
 #define TEMP_TRIES 100		  /* names tried before giving up */
 
 static int open_in_place(struct result_file *file)
 {
 	/* O_NONBLOCK: a FIFO with no reader fails (ENXIO) instead of hanging */
-	file->fd = open(file->path, O_WRONLY | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
+	file->fd =
+	    open(file->path, O_WRONLY | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
 	if (file->fd < 0) {
 		int err = errno;
 		fprintf(stderr, "iostrat: --json %s: cannot write there: %s\n",
@@ -46,11 +48,13 @@ static int open_temp(struct result_file *file)
 		int len = snprintf(file->temp_name, sizeof(file->temp_name),
 				   "%.*s" TEMP_SUFFIX, keep, file->name);
 		for (char *x = file->temp_name + len - 6; *x != '\0'; x++) {
-			state = state * 6364136223846793005ULL + 1442695040888963407ULL;
+			state = state * 6364136223846793005ULL +
+				1442695040888963407ULL;
 			*x = letters[(state >> 33) % (sizeof(letters) - 1)];
 		}
-		file->fd = openat(file->dir_fd, file->temp_name,
-				  O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+		file->fd =
+		    openat(file->dir_fd, file->temp_name,
+			   O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
 		if (file->fd >= 0 || errno != EEXIST)
 			break;
 	}
@@ -76,33 +80,36 @@ int result_open(struct result_file *file, const char *path,
 	file->path = path;
 	if (exists && input_path != NULL && stat(input_path, &input) == 0 &&
 	    same_file(&target, &input)) {
-		fprintf(stderr,
-			"iostrat: --json %s is the --urls file: the result would "
-			"overwrite the input\n",
-			path);
+		fprintf(
+		    stderr,
+		    "iostrat: --json %s is the --urls file: the result would "
+		    "overwrite the input\n",
+		    path);
 		return -1;
 	}
 	if (exists && S_ISDIR(target.st_mode)) {
-		fprintf(stderr, "iostrat: --json %s: a folder, not a file\n", path);
+		fprintf(stderr, "iostrat: --json %s: a folder, not a file\n",
+			path);
 		return -1;
 	}
 	if (exists && !S_ISREG(target.st_mode))
 		return open_in_place(file);
 	const char *slash = strrchr(path, '/');
 	file->name = slash != NULL ? slash + 1 : path;
-	file->dir_path = slash == NULL	 ? strdup(".")
-			 : slash == path ? strdup("/")
-					 : strndup(path, (size_t)(slash - path));
+	file->dir_path = slash == NULL ? strdup(".")
+			 : slash == path
+			     ? strdup("/")
+			     : strndup(path, (size_t)(slash - path));
 	if (file->dir_path == NULL)
 		return -1;
 	if (file->name[0] == '\0' || strcmp(file->name, ".") == 0 ||
 	    strcmp(file->name, "..") == 0) {
-		fprintf(stderr, "iostrat: --json %s: names a folder, not a file\n",
+		fprintf(stderr,
+			"iostrat: --json %s: names a folder, not a file\n",
 			path);
 		return -1;
 	}
-	file->dir_fd =
-	    open(file->dir_path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	file->dir_fd = open(file->dir_path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	err = file->dir_fd < 0 ? -errno : 0;
 	if (err == 0 && fstat(file->dir_fd, &file->dir_stat) < 0)
 		err = -errno;
@@ -119,7 +126,8 @@ int result_open(struct result_file *file, const char *path,
 }
 
 /* The document into file->fd, through a stdio buffer (json_dumpfd() would make
- * a write() of every fragment); fsync'ed unless written in place. 0 or errno. */
+ * a write() of every fragment); fsync'ed unless written in place. 0 or errno.
+ */
 static int write_document(struct result_file *file, json_t *doc)
 {
 	int err = 0;
@@ -129,7 +137,8 @@ static int write_document(struct result_file *file, json_t *doc)
 		return errno;
 	file->fd = -1; /* the stream owns it now */
 	errno = 0;
-	if (json_dumpf(doc, stream, JSON_INDENT(1) | JSON_REAL_PRECISION(9)) < 0 ||
+	if (json_dumpf(doc, stream, JSON_INDENT(1) | JSON_REAL_PRECISION(9)) <
+		0 ||
 	    fputc('\n', stream) == EOF || fflush(stream) == EOF)
 		err = errno != 0 ? errno : EIO;
 	if (err == 0 && !file->in_place && fsync(fileno(stream)) < 0)
@@ -150,20 +159,23 @@ static int folder_moved(struct result_file *file)
 	len = readlink(link, now_at, sizeof(now_at) - 1);
 	if (len <= 0 || file->dir_stat.st_nlink == 0 ||
 	    strstr(now_at, " (deleted)") != NULL) {
-		fprintf(stderr,
-			"iostrat: --json %s: the folder %s was removed during the "
-			"run: the result could not be written\n",
-			file->path, file->dir_path);
+		fprintf(
+		    stderr,
+		    "iostrat: --json %s: the folder %s was removed during the "
+		    "run: the result could not be written\n",
+		    file->path, file->dir_path);
 		return ENOENT;
 	}
 	now_at[len] = '\0';
-	if (renameat(file->dir_fd, file->temp_name, file->dir_fd, file->name) < 0)
+	if (renameat(file->dir_fd, file->temp_name, file->dir_fd, file->name) <
+	    0)
 		return errno;
 	file->temp_name[0] = '\0';
-	fprintf(stderr,
-		"iostrat: --json %s: the folder %s was renamed during the run: the "
-		"result is in %s/%s\n",
-		file->path, file->dir_path, now_at, file->name);
+	fprintf(
+	    stderr,
+	    "iostrat: --json %s: the folder %s was renamed during the run: the "
+	    "result is in %s/%s\n",
+	    file->path, file->dir_path, now_at, file->name);
 	return EXDEV;
 }
 
@@ -182,7 +194,8 @@ int result_commit(struct result_file *file, json_t *doc)
 		return 0;
 	fstat(file->dir_fd, &file->dir_stat); /* st_nlink 0: removed */
 	if (stat(file->dir_path, &dir_now) < 0 ||
-	    !same_file(&dir_now, &file->dir_stat) || file->dir_stat.st_nlink == 0) {
+	    !same_file(&dir_now, &file->dir_stat) ||
+	    file->dir_stat.st_nlink == 0) {
 		err = folder_moved(file);
 	} else if (renameat(file->dir_fd, file->temp_name, file->dir_fd,
 			    file->name) < 0) {

@@ -48,6 +48,20 @@ has_task_lines() {
 	done
 }
 
+# py_bad WHAT PATTERN ARGS...: the Python program exits 2 with PATTERN on stderr, no traceback
+py_bad() {
+	local what=$1 pattern=$2 status
+	shift 2
+	timeout 20 "$IOSTRAT_PY" "$@" >/dev/null 2>"$test_tmp/py-bad.err"
+	status=$?
+	if [ "$status" -eq 2 ] && grep -q -- "$pattern" "$test_tmp/py-bad.err" &&
+		! grep -q Traceback "$test_tmp/py-bad.err"; then
+		pass "$what: exit 2"
+	else
+		fail "$what: exit 2 with /$pattern/" "exit $status" "$(cat "$test_tmp/py-bad.err")"
+	fi
+}
+
 # not_grep ARGS...: grep finds nothing
 not_grep() {
 	! grep -q "$@"
@@ -278,6 +292,97 @@ else
 		check "python-$s: a refused connection fails the task and says so" \
 			[ "$status" -eq 1 ] && get "refused-$s" tasks.0.error | grep -qi 'refused'
 	done
+	run nul python-threads http -n 1 --url "$base/nul.json" -q
+	check "valid JSON with an escaped NUL is JSON (as iostrat takes it)" [ "$status" -eq 0 ]
+
+	# hostile --urls and URLs: refused as iostrat refuses them, exit 2
+	py_bad "--urls /dev/zero: a NUL byte, read no further" "line 1: a NUL byte" \
+		python-threads http --urls /dev/zero
+	truncate -s 65M "$test_tmp/huge.txt"
+	py_bad "--urls larger than 64 MiB" "larger than 64 MiB" python-threads http --urls "$test_tmp/huge.txt"
+	py_bad "--delay beside a URL's own delay=" "delay= of its own" \
+		python-threads http --delay 100ms --url "$base/small.json?delay=1"
+	printf '%s\n' "$base/small.json" >"$test_tmp/urls.txt"
+	py_bad "--json naming the --urls file" "would overwrite the input" \
+		python-threads http --urls "$test_tmp/urls.txt" --json "$test_tmp/urls.txt"
+	check "--json naming the --urls file: the input is left as it was" \
+		[ "$(cat "$test_tmp/urls.txt")" = "$base/small.json" ]
+	# C and Python agree on a URL with a space: both refuse it, with the same reason
+	url_space="$base/small.json?a=b c"
+	"$IOSTRAT_PY" python-threads http -n 1 --url "$url_space" >/dev/null 2>"$test_tmp/space-py.err"
+	py_status=$?
+	"$IOSTRAT" threads http -n 1 --url "$url_space" >/dev/null 2>"$test_tmp/space-c.err"
+	c_status=$?
+	check "a URL with a space: refused by both, exit 2 (Python $py_status, C $c_status), the same reason" \
+		[ "$py_status" -eq 2 ] && [ "$c_status" -eq 2 ] &&
+		[ "$(sed 's/.*fetches: //' "$test_tmp/space-py.err")" = "$(sed 's/.*fetches: //' "$test_tmp/space-c.err")" ]
+	run own-delay python-asyncio http -n 2 --url "$base/small.json?delay=0.3" -q
+	check "a URL's own delay=0.3 is the ideal, as iostrat takes it" [ "$(get own-delay summary.ideal_s)" = 0.3 ]
+	# Ctrl-C while --urls waits on a FIFO with no writer: exit 130, a result
+	mkfifo "$test_tmp/urls.fifo"
+	timeout 20 "$IOSTRAT_PY" python-threads http -n 3 --urls "$test_tmp/urls.fifo" \
+		--json "$test_tmp/fifo.json" >/dev/null 2>"$test_tmp/fifo.err" &
+	pid=$!
+	sleep 0.5
+	kill -INT "$pid"
+	wait "$pid"
+	status=$?
+	check "Ctrl-C while --urls waits on a FIFO: exit 130 (was $status), a result with every task cancelled, no traceback" \
+		[ "$status" -eq 130 ] && [ "$(get fifo summary.tasks_cancelled)" = 3 ] && not_grep -q Traceback "$test_tmp/fifo.err"
+	# A stale pid file naming another live process: not the server
+	mkdir -p "$test_tmp/stale"
+	echo "http://127.0.0.1:1" >"$test_tmp/stale/url"
+	sleep 30 &
+	other=$!
+	echo "$other" >"$test_tmp/stale/nginx.pid"
+	IOSTRAT_HTTPD_DIR=$test_tmp/stale run stale python-threads http -n 1
+	check "a stale nginx.pid naming another live process: exit 2, 'not running'" \
+		[ "$status" -eq 2 ] && grep -q 'is not running any more' "$test_tmp/stale.err"
+	kill "$other"
+	wait "$other" 2>/dev/null
 fi
+
+# ---- hostile surroundings: closed or full stdout, odd --json targets, numbers, signals ------
+"$IOSTRAT_PY" python-threads sleep -n 2 --delay 10ms --json "$test_tmp/closed.json" >&- 2>"$test_tmp/closed.err"
+status=$?
+check "stdout closed: exit 0 (was $status), no traceback, the result has both tasks and no task line" \
+	[ "$status" -eq 0 ] && not_grep -q Traceback "$test_tmp/closed.err" &&
+	[ "$(get closed tasks.#)" = 2 ] && not_grep -q '^Time:' "$test_tmp/closed.json"
+"$IOSTRAT_PY" python-threads sleep -n 2 --delay 10ms --json "$test_tmp/full.json" >/dev/full 2>"$test_tmp/full.err"
+status=$?
+check "stdout on a full device: exit 1 (was $status), says so, the result is written" \
+	[ "$status" -eq 1 ] && grep -q 'writing standard output: No space left' "$test_tmp/full.err" &&
+	[ "$(get full tasks.#)" = 2 ]
+py_bad "--size 1T: a set larger than the free space, refused before a byte is written" \
+	"GiB free" python-threads file -n 2 --size 1T --dir "$test_tmp/huge-set"
+py_bad "--json naming a folder" "a folder, not a file" python-threads sleep --json "$test_tmp"
+if [ "$(id -u)" -eq 0 ]; then
+	mknod "$test_tmp/fulldev" c 1 7
+	"$IOSTRAT_PY" python-threads sleep -n 1 --delay 1ms -q --json "$test_tmp/fulldev" >/dev/null 2>&1
+	status=$?
+	check "--json on a device: written in place (exit 1: it is full), still a device" \
+		[ "$status" -eq 1 ] && [ -c "$test_tmp/fulldev" ]
+else
+	echo "skip - --json on a device node: mknod needs root"
+fi
+long=$(printf 'r%.0s' $(seq 250)).json
+"$IOSTRAT_PY" python-threads sleep -n 1 --delay 1ms -q --json "$test_tmp/$long" >/dev/null 2>&1
+check "--json with a 255-byte name: written, no temporary file left" \
+	[ "$(json_get "$test_tmp/$long" tasks.#)" = 1 ] && [ "$(find "$test_tmp" -name '*.tmp.*' | wc -l)" = 0 ]
+py_bad "--delay in hex is refused, as iostrat refuses it" "--delay: '0x10'" python-threads sleep --delay 0x10
+py_bad "--tasks in other digits than ASCII is refused" "--tasks: '٣'" python-threads sleep -n ٣
+py_bad "--seed as a superscript digit is refused (no traceback)" "--seed: '²'" python-threads sleep --seed ²
+run seedmax python-threads sleep -n 1 --delay 1ms -q --seed 18446744073709551615
+check "--seed 2^64-1: a string of its digits in the result, as iostrat writes it" \
+	[ "$(get seedmax params.seed)" = 18446744073709551615 ] &&
+	grep -q '"seed": "18446744073709551615"' "$test_tmp/seedmax.json"
+"$IOSTRAT_PY" python-processes sleep -n 4 --delay 5 -q --json "$test_tmp/hup.json" >/dev/null 2>&1 &
+pid=$!
+sleep 1
+kill -HUP "$pid"
+wait "$pid"
+status=$?
+check "SIGHUP: exit 129 (was $status), a result that says so" \
+	[ "$status" -eq 129 ] && [ "$(get hup interrupted)" = SIGHUP ]
 
 test_summary

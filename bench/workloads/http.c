@@ -3,6 +3,7 @@
  * curl_easy_perform() on one easy handle per thread, reused so connections are kept alive; the
  * event loops use the same easy_setup/easy_done hooks (bench/http.h) around their own waiting. */
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
@@ -167,6 +168,15 @@ static int http_url_make(const char *text, int64_t delay_ns, char **out,
 
 	*out = NULL;
 	*held_ns = delay_ns > 0 ? delay_ns : 0;
+	for (const char *c = text; *c != '\0'; c++) {
+		if (isspace((unsigned char)*c) || iscntrl((unsigned char)*c)) {
+			snprintf(why, why_len,
+				 "it holds white space or a control character "
+				 "(write a space as %%20)");
+			curl_url_cleanup(url);
+			return -1;
+		}
+	}
 	if (url == NULL) {
 		snprintf(why, why_len, "out of memory");
 		return -1;
