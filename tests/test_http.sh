@@ -117,7 +117,11 @@ check "--delay puts delay=0.300 in the local server's URL" grep -q 'GET .*delay=
 
 # ---- --url and --urls ------------------------------------------------------------------
 run small epoll http -n 3 --url "$base/small.json"
-check "--url fetches that URL N times, exit 0" [ "$(json_get "$test_tmp/small.json" summary.tasks_ok)" = 3 ] && [ "$status" -eq 0 ]
+if [ "$(json_get "$test_tmp/small.json" summary.tasks_ok)" = 3 ] && [ "$status" -eq 0 ]; then
+	pass "--url fetches that URL N times, exit 0"
+else
+	fail "--url fetches that URL N times, exit 0"
+fi
 check "--url: a listing outside /r/NAME/ is named after its posts' subreddit" \
 	[ "$(grep -c '^/r/[a-z_]*:$' "$test_tmp/small.out")" = 3 ]
 check "--url: params.url in the result" [ "$(json_get "$test_tmp/small.json" params.url)" = "$base/small.json" ]
@@ -127,8 +131,11 @@ check "a 4 MiB body is received whole and parsed" [ "$status" -eq 0 ]
 check "a 4 MiB body: its bytes are counted" [ "$(json_get "$test_tmp/large.json" tasks.0.bytes)" -ge 4194304 ]
 # A body whose values outgrow the parse's arena takes the rest from malloc.
 run large-epoll epoll http -n 2 --url "$base/large.json" -q
-check "epoll: two 4 MiB bodies parsed side by side, past the parse's arena" \
-	[ "$status" -eq 0 ] && [ "$(json_get "$test_tmp/large-epoll.json" summary.tasks_ok)" = 2 ]
+if [ "$status" -eq 0 ] && [ "$(json_get "$test_tmp/large-epoll.json" summary.tasks_ok)" = 2 ]; then
+	pass "epoll: two 4 MiB bodies parsed side by side, past the parse's arena"
+else
+	fail "epoll: two 4 MiB bodies parsed side by side, past the parse's arena"
+fi
 
 printf '# task i fetches line i mod 2\n\n%s\n%s\n' "$base/small.json" "$base/status/404" >"$test_tmp/urls.txt"
 run urls epoll http -n 4 --urls "$test_tmp/urls.txt"
@@ -180,8 +187,11 @@ fi
 # JSON may hold "\u0000" (jansson needs JSON_ALLOW_NUL for it)
 for strategy in blocking epoll; do
 	run "nul-$strategy" "$strategy" http -n 2 --url "$base/nul.json" -q
-	check "$strategy: valid JSON with an escaped NUL is JSON (exit $status)" \
-		[ "$status" -eq 0 ] && [ "$(json_get "$test_tmp/nul-$strategy.json" summary.tasks_ok)" = 2 ]
+	if [ "$status" -eq 0 ] && [ "$(json_get "$test_tmp/nul-$strategy.json" summary.tasks_ok)" = 2 ]; then
+		pass "$strategy: valid JSON with an escaped NUL is JSON (exit $status)"
+	else
+		fail "$strategy: valid JSON with an escaped NUL is JSON (exit $status)"
+	fi
 done
 
 run status-record epoll http -n 1 --url "$base/status/503"

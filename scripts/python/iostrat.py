@@ -814,6 +814,9 @@ class HttpWorkload(Workload):
                 body = await response.read()
         except asyncio.TimeoutError:
             raise TaskFailed(f"timed out after {run.params.timeout_ns / 1e9:g} s") from None
+        except aiohttp.ClientConnectorError as err:  # the system's words, as urllib's
+            code = getattr(err.os_error, "errno", None)
+            raise TaskFailed(f"GET: {os.strerror(code) if code else err}") from None
         except aiohttp.ClientError as err:
             raise TaskFailed(f"GET: {type(err).__name__}: {err}") from None
         self.check(run, i, status, body)
