@@ -462,6 +462,41 @@ else
 fi
 py_bad "--size 1T: a set larger than the free space, refused before a byte is written" \
 	"GiB free" python-threads file -n 2 --size 1T --dir "$test_tmp/huge-set"
+# Ctrl-C while one large file of the set is written: exit 130, a result, nothing half-made left
+"$IOSTRAT_PY" python-blocking file -n 1 --size 2G --dir "$test_tmp/making" \
+	--json "$test_tmp/making.json" >/dev/null 2>"$test_tmp/making.err" &
+pid=$!
+for ((tries = 0; tries < 100; tries++)); do
+	[ -e "$test_tmp/making/f0000000" ] && break
+	sleep 0.1
+done
+sleep 0.2
+kill -INT "$pid"
+wait "$pid"
+status=$?
+if [ "$status" -eq 130 ] && [ "$(get making summary.tasks_cancelled)" = 1 ] &&
+	[ -z "$(ls -A "$test_tmp/making")" ] && not_grep -q Traceback "$test_tmp/making.err"; then
+	pass "Ctrl-C while the set is made: exit 130, a result, no half-made file, no traceback"
+else
+	fail "Ctrl-C while the set is made: exit 130, a result, no half-made file, no traceback" \
+		"exit $status" "$(cat "$test_tmp/making.err")"
+fi
+# The folder of --json renamed during the run: the result follows it, and says so
+mkdir "$test_tmp/before"
+"$IOSTRAT_PY" python-threads sleep -n 2 --delay 1 -q --json "$test_tmp/before/r.json" \
+	>/dev/null 2>"$test_tmp/moved.err" &
+pid=$!
+sleep 0.6
+mv "$test_tmp/before" "$test_tmp/after"
+wait "$pid"
+status=$?
+if [ "$status" -eq 1 ] && grep -q 'was renamed during the run: the result is in' "$test_tmp/moved.err" &&
+	[ "$(ls "$test_tmp/after")" = r.json ] && [ "$(json_get "$test_tmp/after/r.json" tasks.#)" = 2 ]; then
+	pass "--json's folder renamed mid-run: the result is in it where it went, exit 1, nothing else left"
+else
+	fail "--json's folder renamed mid-run: the result is in it where it went, exit 1, nothing else left" \
+		"exit $status" "$(cat "$test_tmp/moved.err")" "$(ls "$test_tmp/after")"
+fi
 py_bad "--json naming a folder" "a folder, not a file" python-threads sleep --json "$test_tmp"
 if [ "$(id -u)" -eq 0 ]; then
 	mknod "$test_tmp/fulldev" c 1 7
