@@ -37,7 +37,7 @@ LIBS := $(PKG_LIBS) -lm
 # The layers, from the bottom up: bench/core (the run and its measurement), bench/workloads,
 # strategies/, then the programs in bench/ (main, cli, bare).
 CORE_SRC := $(wildcard bench/core/*.c) $(wildcard bench/workloads/*.c) \
-	$(wildcard strategies/*.c) bench/cli.c
+	$(wildcard strategies/*.c) bench/cli.c bench/result.c
 CORE_OBJ := $(CORE_SRC:%.c=$(BUILD)/obj/%.o)
 UNIT_SRC := $(wildcard tests/unit/*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)

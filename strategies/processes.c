@@ -81,6 +81,7 @@ static void signal_children(const struct child_table *table, int signo)
 
 static _Noreturn void child_main(struct run *run, struct task *task)
 {
+	run_child_init(run->parent_pid);
 	run_task_blocking(run, task);
 	/* a /proc read costs about as much as a tenth of a fork: only where a library may have
 	 * started a thread of its own is there anything to count */

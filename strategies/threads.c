@@ -94,6 +94,7 @@ static int threads_run(struct run *run)
 		}
 		started++;
 		run_inflight_add(run, 1);
+		run_thread_started(run);
 		if ((uint64_t)run->inflight * stack_bytes > run->stack_reserved_bytes)
 			run->stack_reserved_bytes = (uint64_t)run->inflight * stack_bytes;
 	}

@@ -95,7 +95,7 @@ struct run {
 	char harness_message[160]; /* what that failure was */
 };
 
-/* The stop flag and descriptor: set by SIGINT/SIGTERM. run_stop_fd becomes readable then, so
+/* The stop flag and descriptor: set by SIGINT/SIGTERM/SIGHUP. run_stop_fd becomes readable then, so
  * anything that waits (ppoll, epoll_wait, io_uring) can wait on it too. The flag is atomic
  * (lock-free, so safe in a signal handler) because every thread reads it. */
 extern _Atomic int run_stop_signal;
@@ -107,6 +107,11 @@ int run_init(struct run *run);
 void run_free(struct run *run);
 int run_install_signals(void);
 bool run_stopping(void);
+/* "SIGINT", "SIGTERM", "SIGHUP": the stop signal's name. */
+const char *run_signal_name(int signo);
+/* In a child just forked from parent_pid: die with the parent (SIGKILL when
+ * it dies; _exit at once when it is already gone). 0 or -errno. */
+int run_child_init(pid_t parent_pid);
 pid_t run_gettid(void);
 
 /* Record the start / the end of a task in its record and print its line (unless quiet). */
@@ -120,6 +125,9 @@ void run_cancel_pending(struct run *run);
 /* Bookkeeping for strategies: in-flight counts and kernel thread counts (rate-limited). */
 void run_inflight_add(struct run *run, long delta);
 void run_sample_threads(struct run *run, bool force);
+/* Count the threads now, after a thread was started: the peak cannot be missed
+ * (called by the thread that starts them, after each start). */
+void run_thread_started(struct run *run);
 int run_count_threads(void);
 
 /* Run one task from start to end with the workload's blocking implementation, in the calling

@@ -304,16 +304,24 @@ json_t *summary_document(const struct run *run, const struct summary *s)
 			    json_string(p->argv_joined != NULL ? p->argv_joined : ""));
 	json_object_set_new(doc, "started_at", json_string(when));
 	json_object_set_new(doc, "interrupted",
-			    run_stop_signal == SIGINT	 ? json_string("SIGINT")
-			    : run_stop_signal == SIGTERM ? json_string("SIGTERM")
-							 : json_null());
+			    run_stop_signal != 0
+				? json_string(run_signal_name(run_stop_signal))
+				: json_null());
 	json_object_set_new(doc, "harness_error",
 			    run->harness_message[0] != '\0' ? json_string(run->harness_message)
 							    : json_null());
 
 	json_object_set_new(params, "tasks", json_integer(p->tasks));
 	json_object_set_new(params, "jobs", json_integer(run_jobs(run)));
-	json_object_set_new(params, "seed", json_integer((json_int_t)p->seed));
+	/* jansson's integers are signed 64-bit: a seed from 2^63 is a string of
+	 * its digits, never a negative number */
+	if (p->seed <= (uint64_t)INT64_MAX) {
+		json_object_set_new(params, "seed", json_integer((json_int_t)p->seed));
+	} else {
+		char digits[24];
+		snprintf(digits, sizeof(digits), "%" PRIu64, p->seed);
+		json_object_set_new(params, "seed", json_string(digits));
+	}
 	json_object_set_new(params, "quiet", json_boolean(p->quiet));
 	if (p->workload->params_json != NULL)
 		p->workload->params_json(run, params);

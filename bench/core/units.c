@@ -13,7 +13,8 @@ bool units_parse_long(const char *text, long min, long max, long *out)
 {
 	char *end;
 
-	if (text == NULL || *text == '\0' || isspace((unsigned char)*text))
+	/* decimal digits, perhaps after a minus: strtol would also take "+5", " 5" */
+	if (text == NULL || !isdigit((unsigned char)text[text[0] == '-']))
 		return false;
 	errno = 0;
 	long value = strtol(text, &end, 10);

@@ -13,6 +13,7 @@
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include "file.h"
@@ -364,6 +365,10 @@ static int write_file(int dir_fd, long index, uint64_t size_bytes, unsigned char
 	if (fd < 0)
 		return -errno;
 	for (uint64_t offset = 0; offset < size_bytes && err == 0;) {
+		if (run_stopping()) { /* a large file takes long: Ctrl-C is seen per chunk */
+			err = EINTR;
+			break;
+		}
 		size_t len =
 		    size_bytes - offset < CHUNK_BYTES ? (size_t)(size_bytes - offset) : CHUNK_BYTES;
 		fill_content(index, offset, buf, len);
@@ -452,6 +457,31 @@ static int probe_writable(int dir_fd)
 	return 0;
 }
 
+/* Refuse a set the file system has no room for (statvfs), rather than fill
+ * it: 0, or -1 after a message. */
+static int check_free_space(const struct run *run, long first, long count)
+{
+	uint64_t size_bytes = run->params.file_size_bytes;
+	uint64_t files = (uint64_t)(count - first);
+	struct statvfs fs;
+	char size[32];
+
+	if (fstatvfs(file_set.dir_fd, &fs) < 0)
+		return 0; /* no figure: the writes will say when the disk is full */
+	uint64_t free_bytes = (uint64_t)fs.f_bavail * fs.f_frsize;
+	if (size_bytes <= free_bytes / files)
+		return 0;
+	format_size(size_bytes, size, sizeof(size));
+	fprintf(stderr,
+		"iostrat: %s %s: the file set needs %ld files of %s (%.1f GiB), and "
+		"the file system has %.1f GiB free: give a smaller --size or -n, or "
+		"another --dir\n",
+		run->params.dir != NULL ? "--dir" : "the default --dir", file_set.dir,
+		count - first, size, (double)files * (double)size_bytes / 1073741824.0,
+		(double)free_bytes / 1073741824.0);
+	return -1;
+}
+
 /* Find the folder, create it when missing, and decide: reuse the set, add files, or make it. */
 static int open_set(struct run *run)
 {
@@ -514,6 +544,8 @@ static int open_set(struct run *run)
 			file_set.dir, MANIFEST_NAME, strerror(errno));
 		return -1;
 	}
+	if (check_free_space(run, first, tasks) < 0)
+		return -1;
 	return make_files(run, first, tasks) < 0 ? -1 : 0;
 }
 

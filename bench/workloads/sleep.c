@@ -1,14 +1,19 @@
-/* sleep.c - the tutorial's workload: each task sleeps, a random whole number of seconds or one
- * fixed delay. The blocking sleep waits in poll() on a timerfd and on the run's stop
- * descriptor: a plain timed wait in the kernel that Ctrl-C can also end at once. */
+/* sleep.c - the tutorial's workload: each task sleeps, a random whole number of
+ * seconds or one fixed delay. The blocking sleep waits in ppoll() on the run's
+ * stop descriptor with a timeout: a plain timed wait in the kernel that Ctrl-C
+ * can also end at once, and no descriptor per sleeping task. */
 #include <errno.h>
 #include <poll.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/timerfd.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "../core/workload.h"
+
+/* The last stretch of a sleep, slept with clock_nanosleep() (Ctrl-C waits
+ * for it): about a millisecond. */
+#define SLEEP_LAST_NS 1000000LL
 
 /* splitmix64: a small, well-mixed generator, so a seed gives the same delays everywhere. */
 static uint64_t next_random(uint64_t *state)
@@ -35,52 +40,40 @@ static int sleep_prepare(struct run *run)
 	return 0;
 }
 
-/* A blocking sleep: a timerfd armed for the delay, and poll() on it and the run's stop
- * descriptor with no timeout. poll()'s own timeout would do, but the kernel lets it oversleep
- * by 0.1% of the timeout (1 ms a second), which would count as the strategy's overhead; a
- * timerfd fires within the thread's timer slack (50 us). */
+/* A blocking sleep with no descriptor of its own: ppoll() on the run's stop
+ * descriptor, so that Ctrl-C ends it at once, then clock_nanosleep() to the
+ * deadline. ppoll() alone would do, but the kernel lets it oversleep by 0.1%
+ * of its timeout (1 ms a second), which would count as the strategy's
+ * overhead: each ppoll() is asked to end that much early, and the last
+ * millisecond or so is an absolute clock_nanosleep(), which ends within the
+ * thread's timer slack (50 us). */
 static void sleep_task_run(struct run *run, struct task *task)
 {
-	struct itimerspec when = {
-	    .it_value = {.tv_sec = task->delay_ns / 1000000000LL,
-			 .tv_nsec = task->delay_ns % 1000000000LL},
-	};
-	struct pollfd fds[2] = {
-	    {.fd = -1, .events = POLLIN},	   /* the timer */
-	    {.fd = run_stop_fd, .events = POLLIN}, /* Ctrl-C */
-	};
-	const char *failed = NULL;
-	int ready;
+	struct pollfd stop = {.fd = run_stop_fd, .events = POLLIN};
+	int64_t deadline_ns = run_now_ns() + task->delay_ns;
+	int64_t left_ns = task->delay_ns;
+	struct timespec until;
 
 	(void)run;
-	if (task->delay_ns == 0) {
-		task->status = TASK_OK;
-		return;
+	while (left_ns > SLEEP_LAST_NS && !run_stopping()) {
+		int64_t wait_ns = left_ns - left_ns / 500 - SLEEP_LAST_NS / 2;
+		struct timespec timeout = {.tv_sec = wait_ns / 1000000000LL,
+					   .tv_nsec = wait_ns % 1000000000LL};
+		if (ppoll(&stop, 1, &timeout, NULL) < 0 && errno != EINTR) {
+			task->status = TASK_ERROR;
+			snprintf(task->error, sizeof(task->error), "ppoll: %s",
+				 strerror(errno));
+			return;
+		}
+		left_ns = deadline_ns - run_now_ns();
 	}
-	fds[0].fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC);
-	if (fds[0].fd < 0) {
-		failed = "timerfd_create";
-		goto out_error;
+	until.tv_sec = deadline_ns / 1000000000LL;
+	until.tv_nsec = deadline_ns % 1000000000LL;
+	while (!run_stopping() &&
+	       clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &until, NULL) ==
+		   EINTR) {
 	}
-	if (timerfd_settime(fds[0].fd, 0, &when, NULL) < 0) {
-		failed = "timerfd_settime";
-		goto out_error;
-	}
-	do {
-		ready = poll(fds, 2, -1);
-	} while (ready < 0 && errno == EINTR && !run_stopping());
-	if (ready < 0 && !run_stopping()) {
-		failed = "poll";
-		goto out_error;
-	}
-	task->status = fds[0].revents & POLLIN ? TASK_OK : TASK_CANCELLED;
-	close(fds[0].fd);
-	return;
-out_error:
-	task->status = TASK_ERROR;
-	snprintf(task->error, sizeof(task->error), "%s: %s", failed, strerror(errno));
-	if (fds[0].fd >= 0)
-		close(fds[0].fd);
+	task->status = run_stopping() ? TASK_CANCELLED : TASK_OK;
 }
 
 static void sleep_describe(const struct run *run, const struct task *task, char *buf, size_t len)

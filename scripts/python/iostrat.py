@@ -91,7 +91,7 @@ SIZE_UNITS = {"": 1, "b": 1, "k": 1024, "kib": 1024, "m": 1024**2, "mib": 1024**
               "g": 1024**3, "gib": 1024**3, "t": 1024**4, "tib": 1024**4}
 
 
-NUMBER = re.compile(r"(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
+NUMBER = re.compile(r"([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?")  # ASCII digits only
 
 
 def split_number(text):
@@ -123,7 +123,7 @@ def parse_size_bytes(text):
 
 
 def parse_whole(text, low, high):
-    if not text or not (text.isdigit() or (text[0] == "-" and text[1:].isdigit())):
+    if re.fullmatch(r"-?[0-9]+", text) is None:  # ASCII decimal ("٣" and "²" are digits too)
         return None
     value = int(text)
     return value if low <= value <= high else None
@@ -202,7 +202,7 @@ def parse_command_line(argv):
                 raise bad_value(option, value, "a file name")
             params.json_path = value
         elif option == "--seed":
-            if not value.isdigit() or int(value) >= 2**64:
+            if re.fullmatch(r"[0-9]+", value) is None or int(value) >= 2**64:
                 raise bad_value(option, value, "a whole number from 0 to 2^64-1")
             params.seed = int(value)
         elif option == "--max-delay":
@@ -431,7 +431,9 @@ class Run:
         self.mode = None              # how the strategy ran the workload, when it matters
         self.harness_message = None   # the strategy broke down part-way: why
         self.stdout_gone = False      # stdout was closed under us (a pipe to `head`)
+        self.stdout_error = 0         # errno of a failed write to stdout (EPIPE aside)
         self.usage_start = None
+        self.parent_pid = os.getpid()  # the process that runs the strategy
 
     def elapsed_ns(self):
         return time.monotonic_ns() - self.start_ns
@@ -459,9 +461,17 @@ class Run:
             return
         try:
             sys.stdout.write(text)
-        except (BrokenPipeError, ValueError, OSError):
-            self.stdout_gone = True
+        except (BrokenPipeError, ValueError, OSError) as err:
+            self.stdout_failed(err)
             silence_stdout()
+
+    def stdout_failed(self, err):
+        """A write to stdout failed: a reader gone (EPIPE) stops the printing; anything else
+        (a full disk) also makes the exit status 1."""
+        self.stdout_gone = True
+        code = getattr(err, "errno", None)
+        if code and code != errno_module().EPIPE and not self.stdout_error:
+            self.stdout_error = code
 
     def task_started(self, i):
         table = self.table
@@ -753,12 +763,20 @@ class HttpWorkload(Workload):
             self.server_url = local_server_url().rstrip("/")
             texts = [f"{self.server_url}/r/{name}/top.json?sort=top&t=day&"
                      f"limit={HTTP_LISTING_LIMIT}" for name in HTTP_SUBREDDITS]
+        held_ns = [delay_ns] * len(texts)
+        for k, text in enumerate(texts):
+            own_ns = query_delay_ns(text)
+            if own_ns is not None and params.delay_ns >= 0:
+                raise UsageError(f"'{text}' is not a URL this program fetches: it holds a "
+                                 "delay= of its own, and --delay says another: give one")
+            if own_ns is not None and own_ns > 0:
+                held_ns[k] = own_ns  # the server holds it that long: the ideal
         if delay_ns > 0:
             delay = f"{delay_ns // 1000000000}.{delay_ns % 1000000000 // 1000000:03d}"
             texts = [with_query(text, "delay", delay) for text in texts]
         self.urls = texts
         for i in range(params.tasks):
-            run.table.delay_ns[i] = delay_ns
+            run.table.delay_ns[i] = held_ns[i % len(texts)]
         self.opener = urllib.request.build_opener(CountingHTTPHandler(), CountingHTTPSHandler())
 
     def url_for(self, run, i):
@@ -796,6 +814,9 @@ class HttpWorkload(Workload):
                 body = await response.read()
         except asyncio.TimeoutError:
             raise TaskFailed(f"timed out after {run.params.timeout_ns / 1e9:g} s") from None
+        except aiohttp.ClientConnectorError as err:  # the system's words, as urllib's
+            code = getattr(err.os_error, "errno", None)
+            raise TaskFailed(f"GET: {os.strerror(code) if code else err}") from None
         except aiohttp.ClientError as err:
             raise TaskFailed(f"GET: {type(err).__name__}: {err}") from None
         self.check(run, i, status, body)
@@ -870,7 +891,10 @@ class HttpWorkload(Workload):
 
 
 def url_problem(text):
-    """Why iostrat would not fetch this URL, or None (http and https, with a host)."""
+    """Why iostrat would not fetch this URL, or None (http and https, with a host, no white
+    space or control character: libcurl refuses those, so this program does too)."""
+    if any(c.isspace() or ord(c) < 0x20 or ord(c) == 0x7f for c in text):
+        return URL_SPACE_PROBLEM
     parts = urllib.parse.urlsplit(text)
     if parts.scheme not in ("http", "https"):
         return f"the scheme is {parts.scheme or 'missing'}: only http and https URLs are fetched"
@@ -879,25 +903,89 @@ def url_problem(text):
     return None
 
 
+URL_SPACE_PROBLEM = "it holds white space or a control character (write a space as %20)"
+HTTP_URL_MAX = 2048                # longest URL a --urls line may hold, as iostrat's
+HTTP_URLS_MAX_BYTES = 64 << 20     # a --urls source longer than this is refused
+HTTP_URLS_CHUNK_BYTES = 65536
+
+
+def url_line(path, number, line):
+    """One --urls line: None for a blank or comment line, else the URL."""
+    text = line.decode("utf-8", "strict").strip(" \t\r")
+    if not text or text.startswith("#"):
+        return None
+    why = url_problem(text)
+    if why is not None:
+        raise UsageError(f"--urls {path}, line {number}: '{text}' is not a URL this program "
+                         f"fetches: {why}")
+    return text
+
+
 def read_url_file(path):
-    """--urls FILE: one URL a line; blank lines and lines starting with '#' are skipped."""
-    urls = []
+    """--urls FILE: one URL a line; blank lines and lines starting with '#' are skipped. Read
+    with os.read, so that every bound holds whatever FILE is (a FIFO, /dev/zero): 2048 bytes a
+    line, 64 MiB in all; Ctrl-C (Stopped) ends the reading."""
+    urls, line, number, total = [], b"", 1, 0
     try:
-        with open(path, encoding="utf-8") as lines:
-            for number, line in enumerate(lines, 1):
-                text = line.strip()
-                if not text or text.startswith("#"):
-                    continue
-                why = url_problem(text)
-                if why is not None:
-                    raise UsageError(f"--urls {path}, line {number}: '{text}' is not a URL this "
-                                     f"program fetches: {why}")
-                urls.append(text)
+        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)  # a FIFO waits for a writer
+    except OSError as err:
+        raise UsageError(f"--urls {path}: {describe_os_error(err)}") from None
+    try:
+        info = os.fstat(fd)
+        if stat_is_regular(info) and info.st_size > HTTP_URLS_MAX_BYTES:
+            raise UsageError(f"--urls {path}: larger than {HTTP_URLS_MAX_BYTES >> 20} MiB")
+        while True:
+            chunk = os.read(fd, HTTP_URLS_CHUNK_BYTES)
+            if not chunk:
+                break
+            total += len(chunk)
+            if total > HTTP_URLS_MAX_BYTES:
+                raise UsageError(f"--urls {path}: more than {HTTP_URLS_MAX_BYTES >> 20} MiB: "
+                                 "not a list of URLs")
+            pieces = (line + chunk).split(b"\n")
+            for piece in pieces[:-1]:
+                check_url_line_bytes(path, number, piece)
+                url = url_line(path, number, piece)
+                if url is not None:
+                    urls.append(url)
+                number += 1
+            line = pieces[-1]
+            check_url_line_bytes(path, number, line)
+        url = url_line(path, number, line)
+        if url is not None:
+            urls.append(url)
     except (OSError, UnicodeDecodeError) as err:
         raise UsageError(f"--urls {path}: {describe_os_error(err)}") from None
+    finally:
+        os.close(fd)
     if not urls:
         raise UsageError(f"--urls {path}: no URL in the file (one a line)")
     return urls
+
+
+def stat_is_regular(info):
+    import stat  # pylint: disable=import-outside-toplevel
+    return stat.S_ISREG(info.st_mode)
+
+
+def check_url_line_bytes(path, number, line):
+    if b"\0" in line:
+        raise UsageError(f"--urls {path}, line {number}: a NUL byte: not a list of URLs")
+    if len(line) > HTTP_URL_MAX:
+        raise UsageError(f"--urls {path}, line {number}: longer than the longest URL iostrat "
+                         f"takes ({HTTP_URL_MAX} bytes)")
+
+
+def query_delay_ns(url):
+    """The delay=<seconds> a URL's query holds: nanoseconds, -1 when it is not decimal
+    seconds, None when there is none."""
+    found = None
+    for item in urllib.parse.urlsplit(url).query.split("&"):
+        if item.startswith("delay="):
+            value = item[len("delay="):]
+            ns = parse_duration_ns(value) if re.fullmatch(r"[0-9.]+", value) else None
+            found = ns if ns is not None else -1
+    return found
 
 
 def with_query(url, key, value):
@@ -920,18 +1008,26 @@ def local_server_url():
         raise UsageError(f"no local HTTP server is running (no URL in {url_path}): start it "
                          "with `scripts/httpd start`, or pass --url URL or --urls FILE")
     pid = first_line(os.path.join(run_dir, "nginx.pid"))
-    alive = pid.isdigit() and int(pid) > 0
-    if alive:
-        try:
-            os.kill(int(pid), 0)
-        except ProcessLookupError:
-            alive = False
-        except PermissionError:
-            pass
-    if not alive:
+    if not server_alive(pid, run_dir):
         raise UsageError(f"the local HTTP server of {run_dir} ({url}) is not running any more: "
                          "start it with `scripts/httpd start`, or pass --url URL or --urls FILE")
     return url
+
+
+def server_alive(pid, run_dir):
+    """Is pid the nginx master of run_dir, as `scripts/httpd status` decides: alive, not a
+    zombie, started with -c RUN_DIR/nginx.conf (a stale pid file may name a recycled pid)."""
+    if re.fullmatch(r"[0-9]+", pid) is None or int(pid) <= 0:
+        return False
+    stat_line = first_line(f"/proc/{pid}/stat")
+    if ")" not in stat_line or stat_line[stat_line.rindex(")") + 2:][:1] == "Z":
+        return False
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as cmdline:
+            words = cmdline.read().replace(b"\0", b" ").decode("utf-8", "replace")
+    except OSError:
+        return False
+    return f"-c {run_dir}/nginx.conf " in (words if words.endswith(" ") else words + " ")
 
 
 def first_line(path):
@@ -1030,6 +1126,7 @@ def content_error(index, offset, data):
 
 
 @functools.lru_cache(maxsize=1)
+@functools.lru_cache(maxsize=None)
 def libc():
     import ctypes  # pylint: disable=import-outside-toplevel
     library = ctypes.CDLL(None, use_errno=True)
@@ -1108,6 +1205,14 @@ class FileWorkload(Workload):
         them (so either program reuses the other's set). On a failure the files this call
         wrote are removed again."""
         size = run.params.size_bytes
+        fs = os.statvfs(self.dir)
+        if size * (count - first) > fs.f_bavail * fs.f_frsize:  # refused, not filled
+            option = "--dir" if run.params.dir is not None else "the default --dir"
+            raise UsageError(f"{option} {self.dir}: the file set needs {count - first} files "
+                             f"of {format_size(size)} ({size * (count - first) / 2**30:.1f} "
+                             f"GiB), and the file system has "
+                             f"{fs.f_bavail * fs.f_frsize / 2**30:.1f} GiB free: give a "
+                             "smaller --size or -n, or another --dir")
         print(f"{PROGRAM}: making the file set: {count - first} files of {format_size(size)} "
               f"in {self.dir}", file=sys.stderr)
         made = first
@@ -1134,7 +1239,7 @@ class FileWorkload(Workload):
                 manifest.flush()
                 os.fsync(manifest.fileno())
             os.replace(temp, os.path.join(self.dir, "MANIFEST"))
-        except OSError:
+        except (OSError, Stopped):  # Ctrl-C too: no half-made set is left
             for i in range(first, min(made + 1, count)):
                 with contextlib.suppress(OSError):
                     os.unlink(os.path.join(self.dir, file_name(i)))
@@ -1366,11 +1471,23 @@ def run_threads(run):
     run.fail_unstarted(started, tasks, "never started: a thread could not be created")
 
 
+PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
+
+
+def die_with_parent(parent_pid):
+    """The kernel kills this child when the parent dies (PR_SET_PDEATHSIG); if the parent died
+    before the call, nobody would: getppid() says so."""
+    libc().prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    if os.getppid() != parent_pid:
+        os._exit(128 + signal.SIGKILL)
+
+
 def child_main(run, i, done_fd):
     """A multiprocessing child: runs its task, leaves in its record what only it can know (its
     threads, its peak RSS: the parent's wait does not hand them back), then tells the parent
     it is done by writing its task number to a pipe."""
     table = run.table
+    die_with_parent(run.parent_pid)
     try:
         run.run_task_blocking(i)
     except Stopped:
@@ -1736,7 +1853,10 @@ def source_commit():
 
 def result_document(run, summary, started_at):
     params, table = run.params, run.table
-    document_params = {"tasks": params.tasks, "jobs": run.jobs(), "seed": params.seed,
+    # a seed from 2^63 is a string of its digits, as iostrat writes it (jansson's integers
+    # are signed 64-bit)
+    seed = params.seed if params.seed < 2**63 else str(params.seed)
+    document_params = {"tasks": params.tasks, "jobs": run.jobs(), "seed": seed,
                        "quiet": params.quiet}
     run.workload.params_json(run, document_params)
     tasks = []
@@ -1762,7 +1882,8 @@ def result_document(run, summary, started_at):
         "mode": run.mode,
         "command": params.command,
         "started_at": started_at,
-        "interrupted": {signal.SIGINT: "SIGINT", signal.SIGTERM: "SIGTERM"}.get(run.stop_signal),
+        "interrupted": {signal.SIGINT: "SIGINT", signal.SIGTERM: "SIGTERM",
+                        signal.SIGHUP: "SIGHUP"}.get(run.stop_signal),
         "harness_error": run.harness_message,
         "params": document_params,
         "host": host_document(),
@@ -1772,15 +1893,56 @@ def result_document(run, summary, started_at):
 
 
 class ResultFile:
-    """The result document's file: a temporary file beside it, opened before any task runs (so
-    a folder that cannot be written is found at once), renamed over it when complete."""
+    """The result document's file, as iostrat's (bench/result.c): checked before any task runs
+    (a folder, the --urls input, a name too long are refused), a temporary file in the target's
+    folder (held open, so a folder renamed mid-run is noticed), renamed over the target when
+    complete. A device or FIFO is written in place: a rename would replace it."""
 
-    def __init__(self, path):
-        self.path = path
-        folder = os.path.dirname(os.path.abspath(path))
-        self.fd, self.temp_path = tempfile.mkstemp(prefix=os.path.basename(path) + ".tmp.",
-                                                   dir=folder)
-        os.fchmod(self.fd, 0o644)
+    TEMP_SUFFIX_LEN = len(".tmp.") + 8  # tempfile's random part is 8 letters
+
+    def __init__(self, path, input_path=None):
+        import stat  # pylint: disable=import-outside-toplevel
+        self.path, self.fd, self.temp_name, self.dir_fd, self.in_place = path, -1, None, -1, False
+        try:
+            target = os.stat(path)
+        except FileNotFoundError:
+            target = None
+        if target is not None and input_path is not None:
+            with contextlib.suppress(OSError):
+                given = os.stat(input_path)
+                if (given.st_dev, given.st_ino) == (target.st_dev, target.st_ino):
+                    raise UsageError(f"--json {path} is the --urls file: the result would "
+                                     "overwrite the input")
+        if target is not None and stat.S_ISDIR(target.st_mode):
+            raise UsageError(f"--json {path}: a folder, not a file")
+        if target is not None and not stat.S_ISREG(target.st_mode):
+            try:  # O_NONBLOCK: a FIFO with no reader fails (ENXIO) instead of hanging
+                self.fd = os.open(path, os.O_WRONLY | os.O_NOCTTY | os.O_NONBLOCK | os.O_CLOEXEC)
+            except OSError as err:
+                why = "a FIFO with no reader" if err.errno == errno_module().ENXIO else \
+                    os.strerror(err.errno)
+                raise UsageError(f"--json {path}: cannot write there: {why}") from None
+            os.set_blocking(self.fd, True)
+            self.in_place = True
+            return
+        self.dir_path, self.name = os.path.split(path)
+        self.dir_path = self.dir_path or "."
+        if self.name in ("", ".", ".."):
+            raise UsageError(f"--json {path}: names a folder, not a file")
+        try:
+            self.dir_fd = os.open(self.dir_path, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+            self.dir_stat = os.fstat(self.dir_fd)
+            if len(os.fsencode(self.name)) > 255:
+                raise OSError(errno_module().ENAMETOOLONG, os.strerror(errno_module().ENAMETOOLONG))
+            prefix = os.fsencode(self.name)[:255 - self.TEMP_SUFFIX_LEN]
+            self.fd, temp_path = tempfile.mkstemp(prefix=os.fsdecode(prefix) + ".tmp.",
+                                                  dir=self.dir_path)
+            self.temp_name = os.path.basename(temp_path)
+            os.fchmod(self.fd, 0o644)
+        except OSError as err:
+            self.discard()
+            raise UsageError(f"--json {path}: cannot write there: "
+                             f"{os.strerror(err.errno)}") from None
 
     def commit(self, document):
         try:
@@ -1789,24 +1951,54 @@ class ResultFile:
                 json.dump(document, out, indent=1, allow_nan=False)
                 out.write("\n")
                 out.flush()
-                os.fsync(out.fileno())
-            os.replace(self.temp_path, self.path)
-            self.temp_path = None
+                if not self.in_place:
+                    os.fsync(out.fileno())
+            if not self.in_place:
+                self.put_in_place()
         except (OSError, ValueError) as err:
             print(f"{PROGRAM}: writing {self.path}: {describe_os_error(err)}", file=sys.stderr)
             self.discard()
             return False
-        return True
+        return self.in_place or self.temp_name is None and self.moved_to is None
+
+    moved_to = None  # where the folder went when it was renamed mid-run
+
+    def put_in_place(self):
+        held = os.fstat(self.dir_fd)
+        try:
+            now = os.stat(self.dir_path)
+            same = (now.st_dev, now.st_ino) == (held.st_dev, held.st_ino) and held.st_nlink > 0
+        except OSError:
+            same = False
+        if not same:
+            now_at = os.readlink(f"/proc/self/fd/{self.dir_fd}")
+            if held.st_nlink == 0 or now_at.endswith(" (deleted)"):
+                raise OSError(errno_module().ENOENT,
+                              f"the folder {self.dir_path} was removed during the run")
+            self.moved_to = now_at
+        os.replace(self.temp_name, self.name, src_dir_fd=self.dir_fd, dst_dir_fd=self.dir_fd)
+        self.temp_name = None
+        if self.moved_to is not None:
+            print(f"{PROGRAM}: --json {self.path}: the folder {self.dir_path} was renamed during "
+                  f"the run: the result is in {self.moved_to}/{self.name}", file=sys.stderr)
 
     def discard(self):
         """Closes and removes the temporary file, unless it has become the result."""
         if self.fd >= 0:
             os.close(self.fd)
             self.fd = -1
-        if self.temp_path is not None:
+        if self.temp_name is not None:
             with contextlib.suppress(OSError):
-                os.unlink(self.temp_path)
-            self.temp_path = None
+                os.unlink(self.temp_name, dir_fd=self.dir_fd)
+            self.temp_name = None
+        if self.dir_fd >= 0:
+            os.close(self.dir_fd)
+            self.dir_fd = -1
+
+
+def errno_module():
+    import errno  # pylint: disable=import-outside-toplevel
+    return errno
 
 
 # ----------------------------------------------------------------------------------------------
@@ -1823,16 +2015,40 @@ def install_signal_handlers(run):
 
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGHUP, on_signal)  # a closed terminal stops the run as SIGTERM does
+
+
+def open_standard_descriptors():
+    """Descriptors 0-2 closed by the caller (`>&-`) would be taken by the next open(): the
+    result's file would become standard output. /dev/null takes them."""
+    for fd in (0, 1, 2):
+        try:
+            os.fstat(fd)
+        except OSError:
+            os.open(os.devnull, os.O_RDONLY if fd == 0 else os.O_WRONLY)  # the lowest: fd
+    if sys.stdout is None:
+        sys.stdout = open(1, "w", encoding="utf-8", closefd=False)  # pylint: disable=consider-using-with
+    if sys.stderr is None:
+        sys.stderr = open(2, "w", encoding="utf-8", closefd=False)  # pylint: disable=consider-using-with
 
 
 def main(argv):
+    open_standard_descriptors()
     try:
         params = parse_command_line(argv)
     except UsageError as err:
         print(f"{PROGRAM}: {err}", file=sys.stderr)
         return EXIT_USAGE
     if isinstance(params, str):
-        sys.stdout.write(params)
+        try:
+            sys.stdout.write(params)
+            sys.stdout.flush()
+        except OSError as err:
+            silence_stdout()
+            if err.errno != errno_module().EPIPE:
+                print(f"{PROGRAM}: writing standard output: {os.strerror(err.errno)}",
+                      file=sys.stderr)
+                return EXIT_FAILED
         return EXIT_OK
     why = params.strategy.unavailable(params.workload)
     if why is not None:
@@ -1846,15 +2062,16 @@ def main(argv):
         preload.append("aiohttp")
     for module in preload:
         importlib.import_module(module)
+    if params.strategy.forks:
+        libc()  # loaded once here, so a child's prctl (die_with_parent) costs no import
     stack_bytes = thread_stack_bytes() if not params.strategy.forks else 0
 
     result = None
     if params.json_path is not None:
         try:
-            result = ResultFile(params.json_path)
-        except OSError as err:
-            print(f"{PROGRAM}: --json {params.json_path}: cannot write there: "
-                  f"{os.strerror(err.errno)}", file=sys.stderr)
+            result = ResultFile(params.json_path, params.urls_file)
+        except UsageError as err:
+            print(f"{PROGRAM}: {err}", file=sys.stderr)
             return EXIT_USAGE
     try:
         return run_and_report(params, result, stack_bytes)
@@ -1867,19 +2084,24 @@ def run_and_report(params, result, stack_bytes):
     """Prepares the workload, runs the strategy, prints the summary and writes the result
     document (when there is a result file): returns the exit status."""
     run = Run(params)
+    install_signal_handlers(run)  # Ctrl-C while the set is made or --urls read: a result
     try:
         params.workload.prepare(run)
+        stopped_early = False
     except UsageError as err:
-        print(f"{PROGRAM}: {err}", file=sys.stderr)
-        params.workload.cleanup(run)
-        return EXIT_USAGE
+        if not run.stop_signal:
+            print(f"{PROGRAM}: {err}", file=sys.stderr)
+            params.workload.cleanup(run)
+            return EXIT_USAGE
+        stopped_early = True
+    except Stopped:
+        stopped_early = True
 
     # Everything the run allocates from here on is traced, as the tutorial does; the modules
     # and the task table (a mapping, like iostrat's) were loaded and made before.
-    if os.environ.get(TRACEMALLOC_SWITCH, "on") != "off":
+    if os.environ.get(TRACEMALLOC_SWITCH, "on") != "off" and not stopped_early:
         tracemalloc.start()
-    install_signal_handlers(run)
-    if not params.quiet:
+    if not params.quiet and not stopped_early:
         run.write(f"Parent PID: {os.getpid()}\nSeed: {params.seed}\n")
     with contextlib.suppress(OSError, ValueError):
         sys.stdout.flush()
@@ -1887,7 +2109,10 @@ def run_and_report(params, result, stack_bytes):
     run.usage_start = usage_now()
     run.start_ns = time.monotonic_ns()
     try:
-        params.strategy.run(run)
+        if stopped_early:
+            run.cancel_pending()
+        else:
+            params.strategy.run(run)
     except Stopped:
         run.stop_now()
     run.end_ns = time.monotonic_ns()
@@ -1900,8 +2125,11 @@ def run_and_report(params, result, stack_bytes):
     print_summary(run, summary)
     if not run.stdout_gone:
         params.workload.print_summary(run, summary["wall_s"])
-    with contextlib.suppress(OSError, ValueError):
+    try:
         sys.stdout.flush()
+    except (OSError, ValueError) as err:
+        run.stdout_failed(err)
+        silence_stdout()
     if run.harness_message is not None:
         print(f"{PROGRAM}: {run.harness_message}", file=sys.stderr)
     if run.stop_signal:
@@ -1915,6 +2143,10 @@ def run_and_report(params, result, stack_bytes):
         status = EXIT_FAILED
     else:
         status = EXIT_OK
+    if run.stdout_error:
+        print(f"{PROGRAM}: writing standard output: {os.strerror(run.stdout_error)}",
+              file=sys.stderr)
+        status = EXIT_FAILED if status == EXIT_OK else status
     if result is not None:
         document = result_document(run, summary, started_at)
         if not result.commit(document) and status == EXIT_OK:
