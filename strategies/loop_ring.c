@@ -20,8 +20,8 @@
 #define RING_CQ_MAX 65536 /* the kernel's largest CQ (IORING_MAX_CQ_ENTRIES)   \
 			   */
 
-/* ---- availability: probed once
- * ----------------------------------------------- */
+/* ---- availability: probed once ------------------------------------------- */
+
 
 /* Why io_uring_setup() failed with err, as a sentence. */
 static const char *setup_error_reason(int err, char *why, size_t len)
@@ -137,8 +137,7 @@ const char *loop_ring_unavailable(void)
 	return reason;
 }
 
-/* ---- the ring --------------------------------------------------------------
- */
+/* ---- the ring ------------------------------------------------------------ */
 
 static int ring_fail(struct loop_ring *ring, int err, const char *what)
 {
@@ -223,8 +222,8 @@ struct __kernel_timespec *loop_ring_deadline(struct loop_ring *ring,
 	return deadline;
 }
 
-/* ---- file: IORING_OP_READ, one block of each file in flight
- * ------------------ */
+/* ---- file: IORING_OP_READ, one block of each file in flight -------------- */
+
 
 /* A regular file has no readiness for epoll to report, but a read is a request
  * like any other: each task keeps one READ of --block bytes in flight, the next

@@ -22,10 +22,8 @@
 #include "loop_pool.h"
 #include "loop_tasks.h"
 
-#define SELECT_RESERVE                                                         \
-	24 /* descriptors below FD_SETSIZE the run itself holds */
-#define SOCKET_RESERVE                                                         \
-	64 /* descriptors kept for all but the sockets (ulimit -n) */
+#define SELECT_RESERVE 24 /* descriptors below FD_SETSIZE the run holds */
+#define SOCKET_RESERVE 64 /* descriptors kept for all but the sockets */
 
 /* What a watched descriptor is about. */
 enum source_kind {
@@ -65,8 +63,7 @@ static int loop_fail(struct loop *loop, const char *what)
 			loop->run->params.strategy_name, what, strerror(err));
 }
 
-/* ---- the pollfd array: O(1) adds and removes, an index kept per socket
- * ----------- */
+/* ---- the pollfd array: O(1) adds and removes, an index kept per socket --- */
 
 /* Watch fd for events: its index in the array, or -1 after run_fail(). */
 static long watch(struct loop *loop, enum source_kind kind, int fd,
@@ -117,8 +114,7 @@ static void unwatch(struct loop *loop, long index)
 	loop->len--;
 }
 
-/* ---- waiting: ppoll(), or pselect() with --select
- * --------------------------------- */
+/* ---- waiting: ppoll(), or pselect() with --select ------------------------ */
 
 /* Until the earliest of the sleepers' deadlines and libcurl's time; NULL: no
  * end. */
@@ -174,8 +170,115 @@ static int wait_select(struct loop *loop, const struct timespec *timeout)
 	return ready;
 }
 
-/* ---- file: the worker pool's eventfd is one more descriptor
- * ----------------------- */
+/* The sources' set-ups and handlers, below the loop. */
+static int file_setup(struct loop *loop);
+static int http_setup(struct loop *loop);
+static void http_bound_jobs(struct run *run);
+static int on_http_socket(struct loop *loop, int fd, short revents);
+
+/* ---- the loop ------------------------------------------------------------ */
+
+/* Start tasks until --jobs are in flight (http: so many per round): sleepers
+ * into the heap, files to the pool, requests to libcurl (loop_tasks.c). */
+static int start_tasks(struct loop *loop)
+{
+	return loop_tasks_start(&loop->tasks, loop->pool, loop->http);
+}
+
+static int dispatch(struct loop *loop, const struct ready *ready)
+{
+	switch (ready->kind) {
+	case SOURCE_STOP:
+		return 0; /* the loop sees run_stopping() */
+	case SOURCE_FILE_POOL:
+		return loop_tasks_pool_ready(&loop->tasks, loop->pool,
+					     loop->inline_reads);
+	case SOURCE_HTTP_SOCKET:
+		return on_http_socket(loop, ready->fd, ready->revents);
+	}
+	return 0;
+}
+
+/* Wait, scan the whole array for what is ready, handle it, then the timers. */
+static int loop_iterate(struct loop *loop)
+{
+	struct timespec ts;
+	const struct timespec *timeout = wait_timeout(loop, &ts);
+	int ready = loop->use_select
+			? wait_select(loop, timeout)
+			: ppoll(loop->fds, loop->len, timeout, NULL);
+	size_t found = 0;
+
+	if (ready < 0 && errno == EINTR)
+		return 0; /* a signal: the loop looks at run_stopping() */
+	if (ready < 0)
+		return loop_fail(loop, loop->use_select ? "pselect" : "ppoll");
+	for (size_t i = 0; i < loop->len && found < (size_t)ready; i++) {
+		if (loop->fds[i].revents == 0)
+			continue;
+		loop->ready[found++] =
+		    (struct ready){.kind = loop->kinds[i],
+				   .fd = loop->fds[i].fd,
+				   .revents = loop->fds[i].revents};
+	}
+	for (size_t i = 0; i < found; i++) {
+		if (dispatch(loop, &loop->ready[i]) < 0)
+			return -1;
+	}
+	int64_t now_ns = run_now_ns();
+	loop_tasks_wake(&loop->tasks, now_ns, TASK_OK);
+	if (loop->http_due_ns >= 0 && loop->http_due_ns <= now_ns) {
+		loop->http_due_ns = -1;
+		if (loop_http_timeout(loop->http) < 0)
+			return -1;
+	}
+	run_sample_threads(loop->run, false);
+	return start_tasks(loop);
+}
+
+static int poll_run(struct run *run)
+{
+	enum workload_kind kind = run->params.workload->kind;
+	struct loop loop = {.run = run,
+			    .use_select = run->params.use_select,
+			    .http_due_ns = -1};
+	int result = -1;
+
+	if (kind == WORKLOAD_HTTP)
+		http_bound_jobs(run);
+	run->mode = loop.use_select ? "select" : NULL;
+	if (kind == WORKLOAD_FILE && loop.use_select)
+		run->mode =
+		    run->params.inline_reads ? "select inline" : "select pool";
+	else if (kind == WORKLOAD_FILE)
+		run->mode = run->params.inline_reads ? "inline" : "pool";
+	if (loop_tasks_init(&loop.tasks, run, kind == WORKLOAD_SLEEP) < 0)
+		return -1;
+	if (watch(&loop, SOURCE_STOP, run_stop_fd, POLLIN) < 0)
+		goto out_cancel;
+	if (kind == WORKLOAD_FILE && file_setup(&loop) < 0)
+		goto out_cancel;
+	if (kind == WORKLOAD_HTTP && http_setup(&loop) < 0)
+		goto out_cancel;
+	if (start_tasks(&loop) < 0)
+		goto out_cancel;
+	while (!loop_tasks_all_done(&loop.tasks) && !run_stopping()) {
+		if (loop_iterate(&loop) < 0)
+			goto out_cancel;
+	}
+	result = 0;
+out_cancel:
+	loop_tasks_cancel(&loop.tasks, loop.pool, loop.http);
+	loop_http_free(loop.http); /* its callback still finds the array */
+	loop_pool_free(loop.pool);
+	free(loop.fds);
+	free(loop.kinds);
+	free(loop.ready);
+	loop_tasks_free(&loop.tasks);
+	return result;
+}
+
+/* ---- file: the worker pool's eventfd is one more descriptor -------------- */
 
 /* The lesson in one call: poll() says a regular file is ready, always, before
  * any read has been asked for, so readiness cannot tell a loop when a read
@@ -223,8 +326,7 @@ static int file_setup(struct loop *loop)
 	return 0;
 }
 
-/* ---- http: what libcurl asks of the loop (loop_http.h)
- * --------------------------- */
+/* ---- http: what libcurl asks of the loop (loop_http.h) ------------------- */
 
 /* A socket libcurl lets go of leaves the array at once: an entry costs every
  * wake-up. */
@@ -286,6 +388,12 @@ static int on_http_socket(struct loop *loop, int fd, short revents)
 					: 0));
 }
 
+static int http_setup(struct loop *loop)
+{
+	loop->http = loop_http_init(loop->run, &http_backend, loop);
+	return loop->http != NULL ? 0 : -1;
+}
+
 /* Each in-flight request holds a socket: more than the descriptor limit allows
  * would fail with EMFILE, so --jobs is bounded, and says so (as the file
  * workload does). */
@@ -309,143 +417,6 @@ static void http_bound_jobs(struct run *run)
 	    run_jobs(run), run->params.strategy_name, (long)limit.rlim_cur,
 	    most);
 	run->params.jobs = most;
-}
-
-/* ---- the loop
- * -------------------------------------------------------------------- */
-
-static int start_task(struct loop *loop, struct task *task)
-{
-	switch (loop->run->params.workload->kind) {
-	case WORKLOAD_SLEEP:
-		return loop_tasks_sleep(&loop->tasks, task,
-					run_now_ns() + task->delay_ns);
-	case WORKLOAD_FILE:
-		loop_pool_submit(loop->pool, task->id);
-		return 0;
-	case WORKLOAD_HTTP:
-		loop_http_start(loop->http, task);
-		return 0;
-	}
-	return 0;
-}
-
-static int start_tasks(struct loop *loop)
-{
-	loop_http_round_begin(loop->http);
-	for (;;) {
-		struct task *task = loop_tasks_next(&loop->tasks, loop->http);
-		if (task == NULL)
-			return 0;
-		if (start_task(loop, task) < 0)
-			return -1;
-	}
-}
-
-static int dispatch(struct loop *loop, const struct ready *ready)
-{
-	switch (ready->kind) {
-	case SOURCE_STOP:
-		return 0; /* the loop sees run_stopping() */
-	case SOURCE_FILE_POOL:
-		return loop_tasks_pool_ready(&loop->tasks, loop->pool,
-					     loop->inline_reads);
-	case SOURCE_HTTP_SOCKET:
-		return on_http_socket(loop, ready->fd, ready->revents);
-	}
-	return 0;
-}
-
-/* Wait, scan the whole array for what is ready, handle it, then the timers. */
-static int loop_iterate(struct loop *loop)
-{
-	struct timespec ts;
-	const struct timespec *timeout = wait_timeout(loop, &ts);
-	int ready = loop->use_select
-			? wait_select(loop, timeout)
-			: ppoll(loop->fds, loop->len, timeout, NULL);
-	size_t found = 0;
-
-	if (ready < 0 && errno == EINTR)
-		return 0; /* a signal: the loop looks at run_stopping() */
-	if (ready < 0)
-		return loop_fail(loop, loop->use_select ? "pselect" : "ppoll");
-	for (size_t i = 0; i < loop->len && found < (size_t)ready; i++) {
-		if (loop->fds[i].revents == 0)
-			continue;
-		loop->ready[found++] =
-		    (struct ready){.kind = loop->kinds[i],
-				   .fd = loop->fds[i].fd,
-				   .revents = loop->fds[i].revents};
-	}
-	for (size_t i = 0; i < found; i++) {
-		if (dispatch(loop, &loop->ready[i]) < 0)
-			return -1;
-	}
-	int64_t now_ns = run_now_ns();
-	loop_tasks_wake(&loop->tasks, now_ns, TASK_OK);
-	if (loop->http_due_ns >= 0 && loop->http_due_ns <= now_ns) {
-		loop->http_due_ns = -1;
-		if (loop_http_timeout(loop->http) < 0)
-			return -1;
-	}
-	run_sample_threads(loop->run, false);
-	return start_tasks(loop);
-}
-
-/* Ctrl-C, a failure, or simply done: every task in flight ends where it stands.
- */
-static void cancel_in_flight(struct loop *loop)
-{
-	loop_tasks_pool_cancel(&loop->tasks, loop->pool);
-	loop_http_cancel(loop->http);
-	loop_tasks_cancel_sleepers(&loop->tasks);
-	run_cancel_pending(loop->run);
-}
-
-static int poll_run(struct run *run)
-{
-	enum workload_kind kind = run->params.workload->kind;
-	struct loop loop = {.run = run,
-			    .use_select = run->params.use_select,
-			    .http_due_ns = -1};
-	int result = -1;
-
-	if (kind == WORKLOAD_HTTP)
-		http_bound_jobs(run);
-	run->mode = loop.use_select ? "select" : NULL;
-	if (kind == WORKLOAD_FILE && loop.use_select)
-		run->mode =
-		    run->params.inline_reads ? "select inline" : "select pool";
-	else if (kind == WORKLOAD_FILE)
-		run->mode = run->params.inline_reads ? "inline" : "pool";
-	if (loop_tasks_init(&loop.tasks, run, kind == WORKLOAD_SLEEP) < 0)
-		return -1;
-	if (watch(&loop, SOURCE_STOP, run_stop_fd, POLLIN) < 0)
-		goto out_cancel;
-	if (kind == WORKLOAD_FILE && file_setup(&loop) < 0)
-		goto out_cancel;
-	if (kind == WORKLOAD_HTTP) {
-		loop.http = loop_http_init(run, &http_backend, &loop);
-		if (loop.http == NULL)
-			goto out_cancel;
-	}
-	if (start_tasks(&loop) < 0)
-		goto out_cancel;
-	while (!loop_tasks_all_done(&loop.tasks) && !run_stopping()) {
-		if (loop_iterate(&loop) < 0)
-			goto out_cancel;
-	}
-	result = 0;
-out_cancel:
-	cancel_in_flight(&loop);
-	loop_http_free(loop.http); /* its callback still finds the array */
-	loop_pool_free(loop.pool);
-	free(loop.fds);
-	free(loop.kinds);
-	free(loop.ready);
-	loop_tasks_free(&loop.tasks);
-	return result;
 }
 
 /* --select with more sockets than FD_SETSIZE allows is refused before the run.

@@ -93,6 +93,206 @@ static void finish_task(struct ring_loop *loop, struct task *task)
 	loop_tasks_finish(&loop->tasks, task);
 }
 
+/* The sources' set-ups and handlers, below the loop. */
+static int sleep_setup(struct ring_loop *loop);
+static int start_sleep(struct ring_loop *loop, struct task *task);
+static int arm_timer(struct ring_loop *loop);
+static void sleep_done(struct ring_loop *loop, struct task *task, int res);
+static void on_timer(struct ring_loop *loop, int res);
+static int http_setup(struct ring_loop *loop);
+static int http_sync_timer(struct ring_loop *loop);
+static int on_poll(struct ring_loop *loop, uint64_t data, int res);
+static int on_curl_timer(struct ring_loop *loop, int res);
+static void http_teardown(struct ring_loop *loop);
+
+/* ---- the loop ------------------------------------------------------------ */
+
+static int start_task(struct ring_loop *loop, struct task *task)
+{
+	switch (loop->run->params.workload->kind) {
+	case WORKLOAD_SLEEP:
+		return start_sleep(loop, task);
+	case WORKLOAD_FILE:
+		return loop_ring_files_start(loop->files, task);
+	case WORKLOAD_HTTP:
+		loop_http_start(loop->http, task);
+		return 0;
+	}
+	return loop_fail(loop, ENOTSUP, loop->run->params.workload->name);
+}
+
+/* Start tasks until --jobs are in flight; their requests go in with the next
+ * submit. */
+static int start_tasks(struct ring_loop *loop)
+{
+	loop_http_round_begin(
+	    loop->http); /* http: at most so many added per round */
+	for (;;) {
+		struct task *task = loop_tasks_next(&loop->tasks, loop->http);
+		if (task == NULL)
+			break;
+		if (start_task(loop, task) < 0)
+			return -1;
+	}
+	return arm_timer(loop);
+}
+
+static int on_completion(struct ring_loop *loop, const struct io_uring_cqe *cqe)
+{
+	uint64_t data = io_uring_cqe_get_data64(cqe);
+
+	if (!(cqe->flags & IORING_CQE_F_MORE))
+		loop->ring.in_kernel--;
+	switch ((enum request_kind)loop_ring_kind(data)) {
+	case REQUEST_STOP:
+		loop->ring.stop_armed =
+		    false; /* the caller sees run_stopping() */
+		break;
+	case REQUEST_SLEEP:
+		sleep_done(loop, &loop->run->tasks[loop_ring_id(data)],
+			   cqe->res);
+		break;
+	case REQUEST_TIMER:
+		on_timer(loop, cqe->res);
+		break;
+	case REQUEST_READ:
+		return loop_ring_files_done(loop->files, loop_ring_id(data),
+					    cqe->res, loop->draining);
+	case REQUEST_POLL:
+		return on_poll(loop, data, cqe->res);
+	case REQUEST_CTIMER:
+		return on_curl_timer(loop, cqe->res);
+	case REQUEST_UNPOLL:
+	case REQUEST_CUPDATE:
+		break; /* -ENOENT: what they were to take back or move had
+			  completed already */
+	case REQUEST_CANCEL:
+		loop->cancel_refused =
+		    cqe->res ==
+		    -EINVAL; /* IORING_ASYNC_CANCEL_ANY: Linux 5.19 */
+		break;
+	}
+	return 0;
+}
+
+/* Every completion waiting in the queue, handled in order. -1 when one could
+ * not be handled (the ring broke down); the rest stay queued for the drain. */
+static int reap(struct ring_loop *loop)
+{
+	struct io_uring_cqe *cqe;
+	unsigned head;
+	unsigned seen = 0;
+	int result = 0;
+
+	io_uring_for_each_cqe(&loop->ring.ring, head, cqe)
+	{
+		seen++;
+		if (on_completion(loop, cqe) < 0) {
+			result = -1;
+			break;
+		}
+	}
+	io_uring_cq_advance(&loop->ring.ring, seen);
+	return result;
+}
+
+/* Submit what the last round queued, wait for at least one completion, handle
+ * them all. */
+static int loop_iterate(struct ring_loop *loop)
+{
+	if (http_sync_timer(loop) < 0 || loop_ring_submit(&loop->ring, 1) < 0 ||
+	    reap(loop) < 0)
+		return -1;
+	run_sample_threads(loop->run, false);
+	return start_tasks(loop);
+}
+
+/* The run stops (Ctrl-C, or a failure): one ASYNC_CANCEL takes back every
+ * request in flight, and the loop waits for their completions, so no request
+ * outlives the memory it uses. Tasks still running after that are marked
+ * cancelled. */
+static void cancel_in_flight(struct ring_loop *loop)
+{
+	struct run *run = loop->run;
+	struct io_uring_sqe *sqe = io_uring_get_sqe(&loop->ring.ring);
+
+	loop->draining = true;
+	if (sqe == NULL && loop_ring_submit(&loop->ring, 0) == 0)
+		sqe = io_uring_get_sqe(&loop->ring.ring);
+	if (sqe != NULL) {
+		io_uring_prep_cancel64(sqe, 0, IORING_ASYNC_CANCEL_ANY);
+		io_uring_sqe_set_data64(sqe,
+					request_data(REQUEST_CANCEL, 0, 0));
+		while ((loop->ring.in_kernel > 0 ||
+			io_uring_sq_ready(&loop->ring.ring) > 0) &&
+		       !loop->cancel_refused) {
+			int ret = io_uring_submit_and_wait(&loop->ring.ring, 1);
+			if (ret < 0 && ret != -EINTR)
+				break;
+			if (ret > 0)
+				loop->ring.in_kernel += ret;
+			reap(loop);
+		}
+	}
+	loop_http_cancel(loop->http);
+	for (long i = 0; i < loop->tasks.next; i++) {
+		struct task *task = &run->tasks[i];
+		if (task->status == TASK_RUNNING) {
+			task->status = TASK_CANCELLED;
+			finish_task(loop, task);
+		}
+	}
+}
+
+/* The most requests one run can have in flight: what the ring is sized for. */
+static long requests_max(const struct ring_loop *loop)
+{
+	const long loop_requests = 3; /* the stop poll, the cancel, a spare */
+
+	if (loop->run->params.workload->kind == WORKLOAD_SLEEP &&
+	    loop->sleep_mode == SLEEP_HEAP)
+		return loop_requests + 1; /* the timer */
+	return loop_requests + run_jobs(loop->run);
+}
+
+static int uring_run(struct run *run)
+{
+	enum workload_kind kind = run->params.workload->kind;
+	struct ring_loop loop = {.run = run};
+	int result = -1;
+
+	if (sleep_setup(&loop) < 0)
+		goto out_cancel_pending;
+	if (loop_ring_init(&loop.ring, run, requests_max(&loop)) < 0)
+		goto out_free_tasks;
+	if (kind == WORKLOAD_FILE) {
+		loop.files = loop_ring_files_create(&loop.ring, &loop.tasks,
+						    REQUEST_READ);
+		if (loop.files == NULL)
+			goto out_exit_ring;
+	}
+	if (http_setup(&loop) < 0)
+		goto out_cancel;
+	if (arm_stop(&loop) < 0 || start_tasks(&loop) < 0)
+		goto out_cancel;
+	while (!loop_tasks_all_done(&loop.tasks) && !run_stopping()) {
+		if (loop_iterate(&loop) < 0)
+			goto out_cancel;
+	}
+	result = 0;
+out_cancel:
+	cancel_in_flight(&loop);
+	http_teardown(&loop);
+	loop_ring_files_free(loop.files);
+out_exit_ring:
+	loop_ring_exit(&loop.ring);
+out_free_tasks:
+	loop_tasks_free(&loop.tasks);
+out_cancel_pending:
+	run_cancel_pending(run);
+	return result;
+}
+
 /* ---- sleep: IORING_OP_TIMEOUT -------------------------------------------- */
 
 /* Which way sleeps wait: IOSTRAT_URING_SLEEP=heap (the default) or per-task. */
@@ -373,194 +573,6 @@ static void http_teardown(struct ring_loop *loop)
 	loop->draining = true;
 	loop_http_free(loop->http);
 	loop->http = NULL;
-}
-
-/* ---- the loop ------------------------------------------------------------ */
-
-static int start_task(struct ring_loop *loop, struct task *task)
-{
-	switch (loop->run->params.workload->kind) {
-	case WORKLOAD_SLEEP:
-		return start_sleep(loop, task);
-	case WORKLOAD_FILE:
-		return loop_ring_files_start(loop->files, task);
-	case WORKLOAD_HTTP:
-		loop_http_start(loop->http, task);
-		return 0;
-	}
-	return loop_fail(loop, ENOTSUP, loop->run->params.workload->name);
-}
-
-/* Start tasks until --jobs are in flight; their requests go in with the next
- * submit. */
-static int start_tasks(struct ring_loop *loop)
-{
-	loop_http_round_begin(
-	    loop->http); /* http: at most so many added per round */
-	for (;;) {
-		struct task *task = loop_tasks_next(&loop->tasks, loop->http);
-		if (task == NULL)
-			break;
-		if (start_task(loop, task) < 0)
-			return -1;
-	}
-	return arm_timer(loop);
-}
-
-static int on_completion(struct ring_loop *loop, const struct io_uring_cqe *cqe)
-{
-	uint64_t data = io_uring_cqe_get_data64(cqe);
-
-	if (!(cqe->flags & IORING_CQE_F_MORE))
-		loop->ring.in_kernel--;
-	switch ((enum request_kind)loop_ring_kind(data)) {
-	case REQUEST_STOP:
-		loop->ring.stop_armed =
-		    false; /* the caller sees run_stopping() */
-		break;
-	case REQUEST_SLEEP:
-		sleep_done(loop, &loop->run->tasks[loop_ring_id(data)],
-			   cqe->res);
-		break;
-	case REQUEST_TIMER:
-		on_timer(loop, cqe->res);
-		break;
-	case REQUEST_READ:
-		return loop_ring_files_done(loop->files, loop_ring_id(data),
-					    cqe->res, loop->draining);
-	case REQUEST_POLL:
-		return on_poll(loop, data, cqe->res);
-	case REQUEST_CTIMER:
-		return on_curl_timer(loop, cqe->res);
-	case REQUEST_UNPOLL:
-	case REQUEST_CUPDATE:
-		break; /* -ENOENT: what they were to take back or move had
-			  completed already */
-	case REQUEST_CANCEL:
-		loop->cancel_refused =
-		    cqe->res ==
-		    -EINVAL; /* IORING_ASYNC_CANCEL_ANY: Linux 5.19 */
-		break;
-	}
-	return 0;
-}
-
-/* Every completion waiting in the queue, handled in order. -1 when one could
- * not be handled (the ring broke down); the rest stay queued for the drain. */
-static int reap(struct ring_loop *loop)
-{
-	struct io_uring_cqe *cqe;
-	unsigned head;
-	unsigned seen = 0;
-	int result = 0;
-
-	io_uring_for_each_cqe(&loop->ring.ring, head, cqe)
-	{
-		seen++;
-		if (on_completion(loop, cqe) < 0) {
-			result = -1;
-			break;
-		}
-	}
-	io_uring_cq_advance(&loop->ring.ring, seen);
-	return result;
-}
-
-/* Submit what the last round queued, wait for at least one completion, handle
- * them all. */
-static int loop_iterate(struct ring_loop *loop)
-{
-	if (http_sync_timer(loop) < 0 || loop_ring_submit(&loop->ring, 1) < 0 ||
-	    reap(loop) < 0)
-		return -1;
-	run_sample_threads(loop->run, false);
-	return start_tasks(loop);
-}
-
-/* The run stops (Ctrl-C, or a failure): one ASYNC_CANCEL takes back every
- * request in flight, and the loop waits for their completions, so no request
- * outlives the memory it uses. Tasks still running after that are marked
- * cancelled. */
-static void cancel_in_flight(struct ring_loop *loop)
-{
-	struct run *run = loop->run;
-	struct io_uring_sqe *sqe = io_uring_get_sqe(&loop->ring.ring);
-
-	loop->draining = true;
-	if (sqe == NULL && loop_ring_submit(&loop->ring, 0) == 0)
-		sqe = io_uring_get_sqe(&loop->ring.ring);
-	if (sqe != NULL) {
-		io_uring_prep_cancel64(sqe, 0, IORING_ASYNC_CANCEL_ANY);
-		io_uring_sqe_set_data64(sqe,
-					request_data(REQUEST_CANCEL, 0, 0));
-		while ((loop->ring.in_kernel > 0 ||
-			io_uring_sq_ready(&loop->ring.ring) > 0) &&
-		       !loop->cancel_refused) {
-			int ret = io_uring_submit_and_wait(&loop->ring.ring, 1);
-			if (ret < 0 && ret != -EINTR)
-				break;
-			if (ret > 0)
-				loop->ring.in_kernel += ret;
-			reap(loop);
-		}
-	}
-	loop_http_cancel(loop->http);
-	for (long i = 0; i < loop->tasks.next; i++) {
-		struct task *task = &run->tasks[i];
-		if (task->status == TASK_RUNNING) {
-			task->status = TASK_CANCELLED;
-			finish_task(loop, task);
-		}
-	}
-}
-
-/* The most requests one run can have in flight: what the ring is sized for. */
-static long requests_max(const struct ring_loop *loop)
-{
-	const long loop_requests = 3; /* the stop poll, the cancel, a spare */
-
-	if (loop->run->params.workload->kind == WORKLOAD_SLEEP &&
-	    loop->sleep_mode == SLEEP_HEAP)
-		return loop_requests + 1; /* the timer */
-	return loop_requests + run_jobs(loop->run);
-}
-
-static int uring_run(struct run *run)
-{
-	enum workload_kind kind = run->params.workload->kind;
-	struct ring_loop loop = {.run = run};
-	int result = -1;
-
-	if (sleep_setup(&loop) < 0)
-		goto out_cancel_pending;
-	if (loop_ring_init(&loop.ring, run, requests_max(&loop)) < 0)
-		goto out_free_tasks;
-	if (kind == WORKLOAD_FILE) {
-		loop.files = loop_ring_files_create(&loop.ring, &loop.tasks,
-						    REQUEST_READ);
-		if (loop.files == NULL)
-			goto out_exit_ring;
-	}
-	if (http_setup(&loop) < 0)
-		goto out_cancel;
-	if (arm_stop(&loop) < 0 || start_tasks(&loop) < 0)
-		goto out_cancel;
-	while (!loop_tasks_all_done(&loop.tasks) && !run_stopping()) {
-		if (loop_iterate(&loop) < 0)
-			goto out_cancel;
-	}
-	result = 0;
-out_cancel:
-	cancel_in_flight(&loop);
-	http_teardown(&loop);
-	loop_ring_files_free(loop.files);
-out_exit_ring:
-	loop_ring_exit(&loop.ring);
-out_free_tasks:
-	loop_tasks_free(&loop.tasks);
-out_cancel_pending:
-	run_cancel_pending(run);
-	return result;
 }
 
 #else /* built without liburing: the strategy is listed and says why */
