@@ -317,7 +317,7 @@ static int file_setup(struct loop *loop)
 	loop->pool =
 	    loop_pool_create(run, run_jobs(run),
 			     loop->inline_reads ? 0 : run->params.pool_threads,
-			     loop_pool_run_task);
+			     loop_pool_run_task, run);
 	if (loop->pool == NULL)
 		return -1;
 	if (watch(loop, SOURCE_FILE_POOL, loop_pool_fd(loop->pool), POLLIN) < 0)
