@@ -134,51 +134,51 @@ static int loop_iterate(struct loop *loop)
 static int epoll_run(struct run *run)
 {
 	enum workload_kind kind = run->params.workload->kind;
-	struct loop loop = {.run = run, .timer_fd = -1, .http_timer_fd = -1};
+	struct loop loop = {
+	    .run = run, .epoll_fd = -1, .timer_fd = -1, .http_timer_fd = -1};
 	int result = -1;
 
 	if (loop_tasks_init(&loop.tasks, run, kind == WORKLOAD_SLEEP) < 0)
-		return -1;
+		goto out;
 	loop.epoll_fd = epoll_create1(EPOLL_CLOEXEC);
 	if (loop.epoll_fd < 0) {
 		loop_fail(&loop, "epoll_create1");
-		goto out_free_tasks;
+		goto out;
 	}
 	loop.timer_fd =
 	    timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
 	if (loop.timer_fd < 0) {
 		loop_fail(&loop, "timerfd_create");
-		goto out_close;
+		goto out;
 	}
 	if (watch(&loop, SOURCE_STOP, run_stop_fd, EPOLLIN) < 0 ||
 	    watch(&loop, SOURCE_TIMER, loop.timer_fd, EPOLLIN) < 0) {
 		loop_fail(&loop, "epoll_ctl");
-		goto out_close;
+		goto out;
 	}
 	if ((kind == WORKLOAD_FILE && file_setup(&loop) < 0) ||
 	    (kind == WORKLOAD_HTTP && http_setup(&loop) < 0))
-		goto out_cancel;
+		goto out;
 	if (start_tasks(&loop) < 0)
-		goto out_cancel;
+		goto out;
 	while (!loop_tasks_all_done(&loop.tasks) && !run_stopping()) {
 		if (loop_iterate(&loop) < 0)
-			goto out_cancel;
+			goto out;
 	}
 	result = 0;
-out_cancel:
+out:
+	/* Whatever happened, every task ends; then the multi handle goes first:
+	 * while it closes its connections, libcurl's socket callback still
+	 * finds the loop and the sockets' records. */
 	loop_tasks_cancel(&loop.tasks, loop.pool, loop.http);
-	/* The multi handle goes first: while it closes its connections,
-	 * libcurl's socket callback still finds the loop and the sockets'
-	 * records. */
 	loop_http_free(loop.http);
 	loop_pool_free(loop.pool);
-out_close:
 	if (loop.http_timer_fd >= 0)
 		close(loop.http_timer_fd);
 	if (loop.timer_fd >= 0)
 		close(loop.timer_fd);
-	close(loop.epoll_fd);
-out_free_tasks:
+	if (loop.epoll_fd >= 0)
+		close(loop.epoll_fd);
 	loop_tasks_free(&loop.tasks);
 	return result;
 }

@@ -253,7 +253,7 @@ static int poll_run(struct run *run)
 	else if (kind == WORKLOAD_FILE)
 		run->mode = run->params.inline_reads ? "inline" : "pool";
 	if (loop_tasks_init(&loop.tasks, run, kind == WORKLOAD_SLEEP) < 0)
-		return -1;
+		goto out_cancel;
 	if (watch(&loop, SOURCE_STOP, run_stop_fd, POLLIN) < 0)
 		goto out_cancel;
 	if (kind == WORKLOAD_FILE && file_setup(&loop) < 0)
