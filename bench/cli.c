@@ -124,6 +124,13 @@ static bool parse_inline(struct cli_state *cli, const char *arg)
 	return true;
 }
 
+static bool parse_select(struct cli_state *cli, const char *arg)
+{
+	(void)arg;
+	cli->params->use_select = true;
+	return true;
+}
+
 static bool parse_url(struct cli_state *cli, const char *arg)
 {
 	cli->params->url = arg;
@@ -262,6 +269,12 @@ static const struct cli_option cli_options[] = {
      .excludes = "pool",
      .help = "read files in the loop thread, blocking it (no pool)",
      .parse = parse_inline},
+    {.name = "select",
+     .workloads = ALL_WORKLOADS,
+     .strategy_flags = STRATEGY_SELECT,
+     .help = "wait with select() instead of poll() (at most FD_SETSIZE\n"
+	     "descriptors)",
+     .parse = parse_select},
     {.name = "url",
      .arg = "URL",
      .workloads = HTTP,

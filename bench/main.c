@@ -69,6 +69,8 @@ static const char *why_unavailable(const struct params *params)
 		    strategy->name, workload->name);
 		return why;
 	}
+	if (strategy->refuses != NULL)
+		return strategy->refuses(params);
 	return NULL;
 }
 

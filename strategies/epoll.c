@@ -31,19 +31,16 @@ enum source_kind {
 };
 
 struct loop {
-	struct run *run; /* the run being carried out */
-	int epoll_fd;	 /* the epoll instance */
-	int timer_fd; /* a timerfd armed at the earliest sleeper's deadline */
-	int64_t
-	    timer_armed_ns; /* what timer_fd is armed for, 0 when disarmed */
+	struct run *run;	/* the run being carried out */
+	int epoll_fd;		/* the epoll instance */
+	int timer_fd;		/* a timerfd: the earliest sleeper's deadline */
+	int64_t timer_armed_ns; /* what timer_fd is armed for, 0: disarmed */
 	struct loop_tasks tasks; /* starting, ending, the sleepers' heap */
-	struct loop_pool
-	    *pool;	   /* file: the read workers, or the inline queue */
-	bool inline_reads; /* file: --inline, the loop reads, no workers */
-	struct loop_http *http; /* http: libcurl's multi handle and slots */
-	int http_timer_fd;	/* http: a timerfd armed for libcurl */
-	int64_t
-	    http_timer_ns; /* what http_timer_fd is armed for, 0: disarmed */
+	struct loop_pool *pool;	 /* file: the read workers, or inline queue */
+	bool inline_reads;	 /* file: --inline, the loop reads itself */
+	struct loop_http *http;	 /* http: libcurl's multi handle and slots */
+	int http_timer_fd;	 /* http: a timerfd armed for libcurl */
+	int64_t http_timer_ns;	 /* what http_timer_fd is armed for, 0: none */
 };
 
 static int loop_fail(struct loop *loop, const char *what)
@@ -73,16 +70,120 @@ static int set_timerfd(int fd, int64_t deadline_ns)
 
 	if (deadline_ns >= 0) {
 		if (deadline_ns == 0)
-			deadline_ns =
-			    1; /* an all-zero it_value would disarm it */
+			deadline_ns = 1; /* all zero would disarm it */
 		when.it_value.tv_sec = deadline_ns / 1000000000LL;
 		when.it_value.tv_nsec = deadline_ns % 1000000000LL;
 	}
 	return timerfd_settime(fd, TFD_TIMER_ABSTIME, &when, NULL);
 }
 
-/* ---- sleep: deadlines in a min-heap behind one timerfd
- * --------------------------- */
+/* The sources' handlers and set-ups, below the loop. */
+static int arm_timer(struct loop *loop);
+static int on_timer(struct loop *loop);
+static int file_setup(struct loop *loop);
+static int http_setup(struct loop *loop);
+static int on_http_socket(struct loop *loop, int fd, uint32_t events);
+static int on_http_timer(struct loop *loop);
+
+/* ---- the loop ------------------------------------------------------------ */
+
+/* Start tasks until --jobs are in flight (http: so many per round): sleepers
+ * into the heap, files to the pool, requests to libcurl (loop_tasks.c). */
+static int start_tasks(struct loop *loop)
+{
+	if (loop_tasks_start(&loop->tasks, loop->pool, loop->http) < 0)
+		return -1;
+	return arm_timer(loop);
+}
+
+static int dispatch(struct loop *loop, const struct epoll_event *event)
+{
+	int fd = (int)(uint32_t)event->data.u64;
+
+	switch ((enum source_kind)(event->data.u64 >> 32)) {
+	case SOURCE_STOP:
+		return 0; /* the loop sees run_stopping() */
+	case SOURCE_TIMER:
+		return on_timer(loop);
+	case SOURCE_FILE_POOL:
+		return loop_tasks_pool_ready(&loop->tasks, loop->pool,
+					     loop->inline_reads);
+	case SOURCE_HTTP_SOCKET:
+		return on_http_socket(loop, fd, event->events);
+	case SOURCE_HTTP_TIMER:
+		return on_http_timer(loop);
+	}
+	return 0;
+}
+
+static int loop_iterate(struct loop *loop)
+{
+	struct epoll_event events[LOOP_EVENTS];
+
+	int ready = epoll_wait(loop->epoll_fd, events, LOOP_EVENTS, -1);
+	if (ready < 0)
+		return errno == EINTR ? 0 : loop_fail(loop, "epoll_wait");
+	for (int i = 0; i < ready; i++) {
+		if (dispatch(loop, &events[i]) < 0)
+			return -1;
+	}
+	run_sample_threads(loop->run, false);
+	return start_tasks(loop);
+}
+
+static int epoll_run(struct run *run)
+{
+	enum workload_kind kind = run->params.workload->kind;
+	struct loop loop = {
+	    .run = run, .epoll_fd = -1, .timer_fd = -1, .http_timer_fd = -1};
+	int result = -1;
+
+	if (loop_tasks_init(&loop.tasks, run, kind == WORKLOAD_SLEEP) < 0)
+		goto out;
+	loop.epoll_fd = epoll_create1(EPOLL_CLOEXEC);
+	if (loop.epoll_fd < 0) {
+		loop_fail(&loop, "epoll_create1");
+		goto out;
+	}
+	loop.timer_fd =
+	    timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	if (loop.timer_fd < 0) {
+		loop_fail(&loop, "timerfd_create");
+		goto out;
+	}
+	if (watch(&loop, SOURCE_STOP, run_stop_fd, EPOLLIN) < 0 ||
+	    watch(&loop, SOURCE_TIMER, loop.timer_fd, EPOLLIN) < 0) {
+		loop_fail(&loop, "epoll_ctl");
+		goto out;
+	}
+	if ((kind == WORKLOAD_FILE && file_setup(&loop) < 0) ||
+	    (kind == WORKLOAD_HTTP && http_setup(&loop) < 0))
+		goto out;
+	if (start_tasks(&loop) < 0)
+		goto out;
+	while (!loop_tasks_all_done(&loop.tasks) && !run_stopping()) {
+		if (loop_iterate(&loop) < 0)
+			goto out;
+	}
+	result = 0;
+out:
+	/* Whatever happened, every task ends; then the multi handle goes first:
+	 * while it closes its connections, libcurl's socket callback still
+	 * finds the loop and the sockets' records. */
+	loop_tasks_cancel(&loop.tasks, loop.pool, loop.http);
+	loop_http_free(loop.http);
+	loop_pool_free(loop.pool);
+	if (loop.http_timer_fd >= 0)
+		close(loop.http_timer_fd);
+	if (loop.timer_fd >= 0)
+		close(loop.timer_fd);
+	if (loop.epoll_fd >= 0)
+		close(loop.epoll_fd);
+	loop_tasks_free(&loop.tasks);
+	return result;
+}
+
+/* ---- sleep: deadlines in a min-heap behind one timerfd ------------------- */
 
 static int arm_timer(struct loop *loop)
 {
@@ -109,8 +210,7 @@ static int on_timer(struct loop *loop)
 	return 0;
 }
 
-/* ---- file: epoll refuses regular files, so worker threads read them
- * -------------- */
+/* ---- file: epoll refuses regular files, so worker threads read them ------ */
 
 /* The lesson in one call: a regular file is always "ready", epoll has nothing
  * to report for it and refuses it, epoll_ctl(EPOLL_CTL_ADD) failing with EPERM.
@@ -153,7 +253,7 @@ static int file_setup(struct loop *loop)
 	loop->pool =
 	    loop_pool_create(run, run_jobs(run),
 			     loop->inline_reads ? 0 : run->params.pool_threads,
-			     loop_pool_run_task);
+			     loop_pool_run_task, run);
 	if (loop->pool == NULL)
 		return -1;
 	if (watch(loop, SOURCE_FILE_POOL, loop_pool_fd(loop->pool), EPOLLIN) <
@@ -163,8 +263,7 @@ static int file_setup(struct loop *loop)
 	return 0;
 }
 
-/* ---- http: what libcurl asks of the loop (loop_http.h)
- * --------------------------- */
+/* ---- http: what libcurl asks of the loop (loop_http.h) ------------------- */
 
 /* Watch a socket for what libcurl waits on. One it lets go of stays registered:
  * a kept-alive connection is usually wanted again by the next transfer (one
@@ -272,136 +371,6 @@ static int on_http_timer(struct loop *loop)
 	}
 	loop->http_timer_ns = 0; /* a one-shot timer that fired is disarmed */
 	return loop_http_timeout(loop->http);
-}
-
-/* ---- the loop
- * -------------------------------------------------------------------- */
-
-static int start_task(struct loop *loop, struct task *task)
-{
-	switch (loop->run->params.workload->kind) {
-	case WORKLOAD_SLEEP:
-		return loop_tasks_sleep(&loop->tasks, task,
-					run_now_ns() + task->delay_ns);
-	case WORKLOAD_FILE:
-		loop_pool_submit(loop->pool, task->id);
-		return 0;
-	case WORKLOAD_HTTP:
-		loop_http_start(loop->http, task);
-		return 0;
-	}
-	return 0;
-}
-
-/* Start tasks until --jobs are in flight (http: so many per round). */
-static int start_tasks(struct loop *loop)
-{
-	loop_http_round_begin(loop->http);
-	for (;;) {
-		struct task *task = loop_tasks_next(&loop->tasks, loop->http);
-		if (task == NULL)
-			break;
-		if (start_task(loop, task) < 0)
-			return -1;
-	}
-	return arm_timer(loop);
-}
-
-static int dispatch(struct loop *loop, const struct epoll_event *event)
-{
-	int fd = (int)(uint32_t)event->data.u64;
-
-	switch ((enum source_kind)(event->data.u64 >> 32)) {
-	case SOURCE_STOP:
-		return 0; /* the loop sees run_stopping() */
-	case SOURCE_TIMER:
-		return on_timer(loop);
-	case SOURCE_FILE_POOL:
-		return loop_tasks_pool_ready(&loop->tasks, loop->pool,
-					     loop->inline_reads);
-	case SOURCE_HTTP_SOCKET:
-		return on_http_socket(loop, fd, event->events);
-	case SOURCE_HTTP_TIMER:
-		return on_http_timer(loop);
-	}
-	return 0;
-}
-
-static int loop_iterate(struct loop *loop)
-{
-	struct epoll_event events[LOOP_EVENTS];
-
-	int ready = epoll_wait(loop->epoll_fd, events, LOOP_EVENTS, -1);
-	if (ready < 0)
-		return errno == EINTR ? 0 : loop_fail(loop, "epoll_wait");
-	for (int i = 0; i < ready; i++) {
-		if (dispatch(loop, &events[i]) < 0)
-			return -1;
-	}
-	run_sample_threads(loop->run, false);
-	return start_tasks(loop);
-}
-
-/* Ctrl-C, a failure, or simply done: every task in flight ends where it stands.
- */
-static void cancel_in_flight(struct loop *loop)
-{
-	loop_tasks_pool_cancel(&loop->tasks, loop->pool);
-	loop_http_cancel(loop->http);
-	loop_tasks_cancel_sleepers(&loop->tasks);
-	run_cancel_pending(loop->run);
-}
-
-static int epoll_run(struct run *run)
-{
-	enum workload_kind kind = run->params.workload->kind;
-	struct loop loop = {.run = run, .timer_fd = -1, .http_timer_fd = -1};
-	int result = -1;
-
-	if (loop_tasks_init(&loop.tasks, run, kind == WORKLOAD_SLEEP) < 0)
-		return -1;
-	loop.epoll_fd = epoll_create1(EPOLL_CLOEXEC);
-	if (loop.epoll_fd < 0) {
-		loop_fail(&loop, "epoll_create1");
-		goto out_free_tasks;
-	}
-	loop.timer_fd =
-	    timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
-	if (loop.timer_fd < 0) {
-		loop_fail(&loop, "timerfd_create");
-		goto out_close;
-	}
-	if (watch(&loop, SOURCE_STOP, run_stop_fd, EPOLLIN) < 0 ||
-	    watch(&loop, SOURCE_TIMER, loop.timer_fd, EPOLLIN) < 0) {
-		loop_fail(&loop, "epoll_ctl");
-		goto out_close;
-	}
-	if ((kind == WORKLOAD_FILE && file_setup(&loop) < 0) ||
-	    (kind == WORKLOAD_HTTP && http_setup(&loop) < 0))
-		goto out_cancel;
-	if (start_tasks(&loop) < 0)
-		goto out_cancel;
-	while (!loop_tasks_all_done(&loop.tasks) && !run_stopping()) {
-		if (loop_iterate(&loop) < 0)
-			goto out_cancel;
-	}
-	result = 0;
-out_cancel:
-	cancel_in_flight(&loop);
-	/* The multi handle goes first: while it closes its connections,
-	 * libcurl's socket callback still finds the loop and the sockets'
-	 * records. */
-	loop_http_free(loop.http);
-	loop_pool_free(loop.pool);
-out_close:
-	if (loop.http_timer_fd >= 0)
-		close(loop.http_timer_fd);
-	if (loop.timer_fd >= 0)
-		close(loop.timer_fd);
-	close(loop.epoll_fd);
-out_free_tasks:
-	loop_tasks_free(&loop.tasks);
-	return result;
 }
 
 const struct strategy strategy_epoll = {

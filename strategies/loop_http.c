@@ -59,8 +59,8 @@ static int http_fail(struct loop_http *http, int err, const char *what)
 			http->run->params.strategy_name, what, strerror(err));
 }
 
-/* ---- the deadline list: slots in flight, earliest --timeout first
- * ------------------- */
+/* ---- the deadline list: slots in flight, earliest --timeout first -------- */
+
 
 static void deadline_unlink(struct loop_http *http, long index)
 {
@@ -125,8 +125,8 @@ static int tell_timer(struct loop_http *http)
 	return http->backend->timer(http->loop, due_ns);
 }
 
-/* ---- libcurl's two callbacks
- * ------------------------------------------------------- */
+/* ---- libcurl's two callbacks --------------------------------------------- */
+
 
 static struct loop_http_socket *socket_record(struct loop_http *http,
 					      curl_socket_t fd)
@@ -217,8 +217,8 @@ static int on_curl_timer(CURLM *multi, long timeout_ms, void *userp)
 	return 0;
 }
 
-/* ---- the slots
- * --------------------------------------------------------------------- */
+/* ---- the slots ----------------------------------------------------------- */
+
 
 struct loop_http *loop_http_init(struct run *run,
 				 const struct loop_http_backend *backend,

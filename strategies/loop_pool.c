@@ -13,8 +13,9 @@
 #include "loop_pool.h"
 
 struct loop_pool {
-	struct run *run;	 /* the run, for the work function */
+	struct run *run;	 /* the run, for messages */
 	loop_pool_work_fn *work; /* the blocking work for one id */
+	void *user;		 /* passed to work */
 	int wakeup_fd;		 /* eventfd, written when an id is done */
 	pthread_mutex_t lock;	 /* guards todo, done and quitting */
 	pthread_cond_t
@@ -32,8 +33,9 @@ struct loop_pool {
 	long workers_started; /* of them, running (not yet joined) */
 };
 
-void loop_pool_run_task(struct run *run, long id)
+void loop_pool_run_task(void *user, long id)
 {
+	struct run *run = user;
 	struct task *task = &run->tasks[id];
 
 	task->tid = run_gettid(); /* the thread that really ran it */
@@ -67,7 +69,7 @@ static void *pool_worker(void *arg)
 		pool->todo_len--;
 		pthread_mutex_unlock(&pool->lock);
 
-		pool->work(pool->run, id);
+		pool->work(pool->user, id);
 
 		pthread_mutex_lock(&pool->lock);
 		pool->done[pool->done_len++] = id;
@@ -78,7 +80,7 @@ static void *pool_worker(void *arg)
 }
 
 struct loop_pool *loop_pool_create(struct run *run, long capacity, long workers,
-				   loop_pool_work_fn *work)
+				   loop_pool_work_fn *work, void *user)
 {
 	const char *strategy = run->params.strategy_name;
 	struct loop_pool *pool = calloc(1, sizeof(*pool));
@@ -93,6 +95,7 @@ struct loop_pool *loop_pool_create(struct run *run, long capacity, long workers,
 	*pool = (struct loop_pool){
 	    .run = run,
 	    .work = work,
+	    .user = user,
 	    .wakeup_fd = -1,
 	    .lock = PTHREAD_MUTEX_INITIALIZER,
 	    .more = PTHREAD_COND_INITIALIZER,

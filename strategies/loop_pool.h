@@ -9,23 +9,24 @@
 
 #include "../bench/core/run.h"
 
-/* The blocking work for one id, in a worker thread. */
-typedef void loop_pool_work_fn(struct run *run, long id);
+/* The blocking work for one id, in a worker thread (user: as given to create).
+ */
+typedef void loop_pool_work_fn(void *user, long id);
 /* The loop learns that the work for id is done. */
 typedef void loop_pool_done_fn(void *user, long id);
 
 struct loop_pool;
 
-/* A pool for at most capacity ids at once, with workers threads running work (0
- * workers: the loop runs the work itself, see loop_pool_pop()). NULL on
- * failure, after run_fail() has said why. */
+/* A pool for at most capacity ids at once, with workers threads running
+ * work(user, id) (0 workers: the loop runs the work itself, see
+ * loop_pool_pop()). NULL on failure, after run_fail() has said why. */
 struct loop_pool *loop_pool_create(struct run *run, long capacity, long workers,
-				   loop_pool_work_fn *work);
+				   loop_pool_work_fn *work, void *user);
 
-/* The workload's blocking task (the same code as blocking, processes and
- * threads) run by a worker: the task's tid is the worker's. The usual work
- * function. */
-void loop_pool_run_task(struct run *run, long id);
+/* The usual work: the workload's blocking task (the same code as blocking,
+ * processes and threads), user being the run and ids task ids; the task's tid
+ * is the worker's. */
+void loop_pool_run_task(void *run, long id);
 
 /* The eventfd the loop watches: readable when done ids wait (or, without
  * workers, when queued ids wait for the loop). */

@@ -117,3 +117,42 @@ void loop_tasks_pool_cancel(struct loop_tasks *tasks, struct loop_pool *pool)
 		loop_tasks_finish(tasks, task);
 	}
 }
+
+static int start_one(struct loop_tasks *tasks, struct task *task,
+		     struct loop_pool *pool, struct loop_http *http)
+{
+	switch (tasks->run->params.workload->kind) {
+	case WORKLOAD_SLEEP:
+		return loop_tasks_sleep(tasks, task,
+					run_now_ns() + task->delay_ns);
+	case WORKLOAD_FILE:
+		loop_pool_submit(pool, task->id);
+		return 0;
+	case WORKLOAD_HTTP:
+		loop_http_start(http, task);
+		return 0;
+	}
+	return 0;
+}
+
+int loop_tasks_start(struct loop_tasks *tasks, struct loop_pool *pool,
+		     struct loop_http *http)
+{
+	loop_http_round_begin(http);
+	for (;;) {
+		struct task *task = loop_tasks_next(tasks, http);
+		if (task == NULL)
+			return 0;
+		if (start_one(tasks, task, pool, http) < 0)
+			return -1;
+	}
+}
+
+void loop_tasks_cancel(struct loop_tasks *tasks, struct loop_pool *pool,
+		       struct loop_http *http)
+{
+	loop_tasks_pool_cancel(tasks, pool);
+	loop_http_cancel(http);
+	loop_tasks_cancel_sleepers(tasks);
+	run_cancel_pending(tasks->run);
+}

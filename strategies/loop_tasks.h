@@ -60,4 +60,14 @@ int loop_tasks_pool_ready(struct loop_tasks *tasks, struct loop_pool *pool,
  * allowed. */
 void loop_tasks_pool_cancel(struct loop_tasks *tasks, struct loop_pool *pool);
 
+/* What epoll and poll do with a task: a sleeper's deadline into the heap, a
+ * file to the pool, a request to libcurl; started until --jobs are in flight
+ * (NULL pool or http for the other workloads). 0, or -1 after run_fail(). */
+int loop_tasks_start(struct loop_tasks *tasks, struct loop_pool *pool,
+		     struct loop_http *http);
+/* Ctrl-C, a failure, or simply done: every task in flight ends where it stands,
+ * and those never started are cancelled. */
+void loop_tasks_cancel(struct loop_tasks *tasks, struct loop_pool *pool,
+		       struct loop_http *http);
+
 #endif

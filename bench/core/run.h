@@ -62,6 +62,7 @@ struct params {
 	enum cache_mode cache;	  /* --cache warm|cold */
 	long pool_threads;	  /* --pool: epoll's file worker threads */
 	bool inline_reads;	  /* --inline: epoll reads files in the loop thread */
+	bool use_select;	  /* --select: poll waits with select() */
 	/* http */
 	const char *url;       /* --url */
 	const char *urls_file; /* --urls */
