@@ -1,7 +1,7 @@
 /* processes.c - one child process per task (fork), at most --jobs alive at once; each child
- * runs the workload's blocking implementation, writes its record into the shared task table
- * and exits. The parent reaps children with wait4(), which also hands it each child's peak
- * RSS and CPU time. */
+ * runs the workload's blocking implementation, writes its record and its own memory figures
+ * into shared tables and exits. The parent reaps children with wait4(), which also hands it
+ * each child's peak RSS and CPU time. */
 #include <errno.h>
 #include <poll.h>
 #include <signal.h>
@@ -81,10 +81,19 @@ static void signal_children(const struct child_table *table, int signo)
 
 static _Noreturn void child_main(struct run *run, struct task *task)
 {
+	memory_child_begin(run, task->id);
 	run_task_blocking(run, task);
-	/* a /proc read costs about as much as a tenth of a fork: only where a library may have
-	 * started a thread of its own is there anything to count */
-	task->threads_seen = run->params.workload->library_threads ? run_count_threads() : 1;
+	/* the child's memory, read by itself after its task's end is recorded:
+	 * its USS, PSS, page tables and threads (memory.h) */
+	memory_child_end(run, task->id);
+	const struct memory_child *memory = memory_child_record(run, task->id);
+	if (memory != NULL && memory->measured)
+		task->threads_seen = (int)memory->threads;
+	else /* a /proc read costs about a tenth of a fork: only where a
+	      * library may have started a thread is there anything to count */
+		task->threads_seen = run->params.workload->library_threads
+					 ? run_count_threads()
+					 : 1;
 	_exit(task->status == TASK_OK ? 0 : 1);
 }
 

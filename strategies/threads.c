@@ -1,6 +1,7 @@
 /* threads.c - one POSIX thread per task (pthread_create), at most --jobs alive at once; each
  * runs the workload's blocking implementation. Finished threads put their task on a queue
- * that the main thread waits on (a condition variable), and it joins them (pthread_join). */
+ * that the main thread waits on (a condition variable), and it joins them (pthread_join).
+ * Each thread measures what of its stack is resident (mincore) before it ends. */
 #include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -13,6 +14,7 @@ struct thread_slot {
 	struct run *run;	  /* the run it belongs to */
 	struct task *task;	  /* the task it runs */
 	struct thread_pool *pool; /* where it reports that it is done */
+	uint64_t stack_resident_bytes; /* of its stack, when its task was done */
 };
 
 struct thread_pool {
@@ -28,6 +30,8 @@ static void *thread_main(void *arg)
 	struct thread_pool *pool = slot->pool;
 
 	run_task_blocking(slot->run, slot->task);
+	if (slot->run->memory.on)
+		slot->stack_resident_bytes = memory_thread_stack_resident_bytes();
 	pthread_mutex_lock(&pool->lock);
 	pool->done_ids[pool->done_count++] = slot->task->id;
 	pthread_cond_signal(&pool->done);
@@ -105,6 +109,14 @@ static int threads_run(struct run *run)
 	}
 	run_cancel_pending(run);
 	pthread_attr_destroy(&attr);
+	/* the stacks resident together at most: each as its task ended */
+	uint64_t *resident = calloc((size_t)tasks, sizeof(*resident));
+	if (run->memory.on && resident != NULL) {
+		for (long i = 0; i < tasks; i++)
+			resident[i] = slots[i].stack_resident_bytes;
+		memory_stacks_peak(run, resident);
+	}
+	free(resident);
 	free(pool.done_ids);
 	free(slots);
 	return 0;
