@@ -201,9 +201,9 @@ static void print_memory(const struct run *run, const struct summary *s,
 	} else {
 		fprintf(out, "  memory added not measured (IOSTRAT_MEMORY=off)\n");
 	}
-	print_bytes(out, "  resident memory added over processes (shared pages counted "
-			 "once per process)",
-		    s->rss_sum_peak_bytes);
+	fprintf(out, "  resident memory added over processes: shared pages counted "
+		     "once per process:");
+	print_bytes(out, "", s->rss_sum_peak_bytes);
 	fprintf(out, " over %ld process%s\n", run->processes,
 		run->processes == 1 ? "" : "es");
 	if (m->children_heaps > 0) {
@@ -240,11 +240,10 @@ void summary_print(const struct run *run, const struct summary *s, FILE *out)
 		print_bytes(out, "  heap peak", s->heap_peak_bytes);
 		print_bytes(out, " (at main()", run->heap_at_main_bytes);
 		print_bytes(out, ", at the end", s->heap_end_bytes);
-		fprintf(out, ");");
+		fprintf(out, ")\n");
 	} else {
-		fprintf(out, "  heap not measured in this build (sanitizer);");
+		fprintf(out, "  heap not measured in this build (sanitizer)\n");
 	}
-	fprintf(out, "\n");
 	print_memory(run, s, out);
 	fprintf(out, "  threads peak %ld in one process; tasks in flight peak %ld",
 		run->threads_peak, s->inflight_peak);
