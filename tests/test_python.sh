@@ -93,7 +93,7 @@ check "python-processes: each task in a process of its own, none the parent" \
 	! get sleep-processes 'tasks.*.pid' | grep -qx "$parent"
 check "python-processes: 5 processes, RSS added over every one of them" \
 	[ "$(get sleep-processes summary.processes)" = 5 ] &&
-	above "$(get sleep-processes summary.rss_peak_total_bytes)" \
+	above "$(get sleep-processes summary.rss_sum_peak_bytes)" \
 		"$(($(get sleep-processes summary.rss_peak_parent_bytes) * 4))"
 check "python-threads: one process, each task in a thread of its own" \
 	[ "$(count_distinct sleep-threads pid)" = 1 ] && [ "$(count_distinct sleep-threads tid)" = 4 ]
