@@ -4,7 +4,9 @@
  * the kernel's per-process spending, mincore, a MAP_SHARED record table. */
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -13,6 +15,7 @@
 #include "heap.h"
 #include "memory.h"
 #include "run.h"
+#include "workload.h"
 
 /* What the kernel allocates beside a process's pages: object sizes from
  * /proc/slabinfo of Linux 6.18 on x86-64 (they vary a little by version and
@@ -284,8 +287,8 @@ void memory_stacks_peak(struct run *run, const uint64_t *resident_bytes)
 			starts[i] = run->tasks[i].start_ns;
 			ends[i] = run->tasks[i].end_ns;
 		}
-		uint64_t peak = memory_peak_overlap(starts, ends,
-						    resident_bytes, tasks, &when);
+		uint64_t peak = memory_peak_overlap(
+		    starts, ends, resident_bytes, tasks, &when);
 		if (peak > run->memory.stack_resident_bytes)
 			run->memory.stack_resident_bytes = peak;
 	}
@@ -413,12 +416,11 @@ void memory_child_end(struct run *run, long slot)
 			/* the pages it wrote itself (anonymous, its copies
 			 * of shared ones); clean private pages are the page
 			 * cache's */
-			child->added_bytes =
-			    reading.private_dirty_bytes +
-			    reading.page_tables_bytes +
-			    (uint64_t)reading.threads *
-				MEMORY_KERNEL_STACK_BYTES +
-			    child->kernel_objects_bytes;
+			child->added_bytes = reading.private_dirty_bytes +
+					     reading.page_tables_bytes +
+					     (uint64_t)reading.threads *
+						 MEMORY_KERNEL_STACK_BYTES +
+					     child->kernel_objects_bytes;
 			child->measured = true;
 		}
 		child->read_ns = run_now_ns() - before;
@@ -426,8 +428,7 @@ void memory_child_end(struct run *run, long slot)
 	child->end_ns = run_elapsed_ns(run);
 }
 
-const struct memory_child *memory_child_record(const struct run *run,
-					       long slot)
+const struct memory_child *memory_child_record(const struct run *run, long slot)
 {
 	if (run->memory.children == NULL || slot < 0 ||
 	    slot >= run->params.tasks)
@@ -503,11 +504,10 @@ static void summarize_children(const struct run *run,
 		if (starts[i] < 0 || starts[i] > when || ends[i] <= when)
 			continue;
 		out->processes++;
-		out->pages_bytes += child[i].added_bytes -
-				    child[i].page_tables_bytes -
-				    (uint64_t)child[i].threads *
-					MEMORY_KERNEL_STACK_BYTES -
-				    child[i].kernel_objects_bytes;
+		out->pages_bytes +=
+		    child[i].added_bytes - child[i].page_tables_bytes -
+		    (uint64_t)child[i].threads * MEMORY_KERNEL_STACK_BYTES -
+		    child[i].kernel_objects_bytes;
 		out->page_tables_bytes += child[i].page_tables_bytes;
 		out->kernel_stacks_bytes +=
 		    (uint64_t)child[i].threads * MEMORY_KERNEL_STACK_BYTES;
@@ -546,4 +546,122 @@ void memory_summarize(const struct run *run, struct memory_summary *out)
 	out->pss_total_bytes += parent->pss_bytes;
 	out->total_bytes = out->pages_bytes + out->page_tables_bytes +
 			   out->kernel_stacks_bytes + out->kernel_objects_bytes;
+}
+
+static void print_bytes(FILE *out, const char *label, uint64_t bytes)
+{
+	if (bytes >= 10u * 1024 * 1024)
+		fprintf(out, "%s %.1f MiB", label, (double)bytes / 1048576.0);
+	else if (bytes >= 10u * 1024)
+		fprintf(out, "%s %.1f KiB", label, (double)bytes / 1024.0);
+	else
+		fprintf(out, "%s %" PRIu64 " bytes", label, bytes);
+}
+
+void memory_print(const struct run *run, const struct memory_summary *m,
+		  uint64_t rss_sum_peak_bytes, FILE *out)
+{
+	if (m->measured) {
+		print_bytes(out, "  memory added at the peak", m->total_bytes);
+		print_bytes(out, " (each page once: pages", m->pages_bytes);
+		print_bytes(out, ", page tables", m->page_tables_bytes);
+		print_bytes(out, ", kernel stacks", m->kernel_stacks_bytes);
+		print_bytes(out, ", kernel objects", m->kernel_objects_bytes);
+		fprintf(out, ") over %ld process%s;", m->processes,
+			m->processes == 1 ? "" : "es");
+		print_bytes(out, " USS", m->uss_total_bytes);
+		print_bytes(out, ", PSS", m->pss_total_bytes);
+		fprintf(out, "\n");
+	} else {
+		fprintf(out,
+			"  memory added not measured (IOSTRAT_MEMORY=off)\n");
+	}
+	fprintf(out, "  resident memory added over processes: shared pages "
+		     "counted once per process:");
+	print_bytes(out, "", rss_sum_peak_bytes);
+	fprintf(out, " over %ld process%s\n", run->processes,
+		run->processes == 1 ? "" : "es");
+	if (m->children_heaps == 0)
+		return;
+	print_bytes(out, "  each child's own heap: peak max",
+		    m->heap_child_max_bytes);
+	print_bytes(out, ", median", m->heap_child_median_bytes);
+	fprintf(out,
+		" over %ld children; each child starts from a copy of the "
+		"parent's heap (copy-on-write),",
+		m->children_heaps);
+	print_bytes(out, " at least", m->heap_child_start_min_bytes);
+	if (m->children_read > 0)
+		fprintf(out, "; a child's reading of itself took %.0f us",
+			m->read_us_median);
+	fprintf(out, "\n");
+}
+
+static json_t *bytes_or_null(bool known, uint64_t bytes)
+{
+	return known ? json_integer((json_int_t)bytes) : json_null();
+}
+
+void memory_json_summary(const struct run *run, const struct memory_summary *m,
+			 json_t *summary)
+{
+	bool on = m->measured;
+
+	json_object_set_new(summary, "memory_total_bytes",
+			    bytes_or_null(on, m->total_bytes));
+	json_object_set_new(summary, "memory_pages_bytes",
+			    bytes_or_null(on, m->pages_bytes));
+	json_object_set_new(summary, "uss_total_bytes",
+			    bytes_or_null(on, m->uss_total_bytes));
+	json_object_set_new(summary, "pss_total_bytes",
+			    bytes_or_null(on, m->pss_total_bytes));
+	json_object_set_new(summary, "page_tables_bytes",
+			    bytes_or_null(on, m->page_tables_bytes));
+	json_object_set_new(summary, "kernel_stacks_bytes",
+			    bytes_or_null(on, m->kernel_stacks_bytes));
+	json_object_set_new(summary, "kernel_objects_bytes",
+			    bytes_or_null(on, m->kernel_objects_bytes));
+	json_object_set_new(summary, "memory_processes",
+			    on ? json_integer(m->processes) : json_null());
+	json_object_set_new(summary, "memory_read_us",
+			    m->children_read > 0 ? json_real(m->read_us_median)
+						 : json_null());
+	json_t *heaps = json_null();
+	if (m->children_heaps > 0) {
+		heaps = json_object();
+		json_object_set_new(
+		    heaps, "max", bytes_or_null(true, m->heap_child_max_bytes));
+		json_object_set_new(
+		    heaps, "median",
+		    bytes_or_null(true, m->heap_child_median_bytes));
+		json_object_set_new(heaps, "count",
+				    json_integer(m->children_heaps));
+	}
+	json_object_set_new(summary, "heap_peak_per_process_bytes", heaps);
+	json_object_set_new(summary, "stack_reserved_bytes",
+			    bytes_or_null(true, run->stack_reserved_bytes));
+	json_object_set_new(
+	    summary, "stack_resident_bytes",
+	    bytes_or_null(run->memory.on, run->memory.stack_resident_bytes));
+}
+
+void memory_json_task(const struct run *run, const struct task *task,
+		      json_t *entry)
+{
+	const struct memory_child *child = memory_child_record(run, task->id);
+	bool heap = child != NULL && child->heap_measured;
+	bool measured = child != NULL && child->measured;
+
+	json_object_set_new(
+	    entry, "heap_start_bytes",
+	    bytes_or_null(heap, heap ? child->heap_start_bytes : 0));
+	json_object_set_new(
+	    entry, "heap_peak_bytes",
+	    bytes_or_null(heap, heap ? child->heap_peak_bytes : 0));
+	json_object_set_new(
+	    entry, "uss_bytes",
+	    bytes_or_null(measured, measured ? child->uss_bytes : 0));
+	json_object_set_new(
+	    entry, "pss_bytes",
+	    bytes_or_null(measured, measured ? child->pss_bytes : 0));
 }

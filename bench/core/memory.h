@@ -8,8 +8,11 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <jansson.h>
 
 struct run;
+struct task;
 
 /* A kernel stack: THREAD_SIZE, PAGE_SIZE << 2 on x86-64 without KASAN
  * (arch/x86/include/asm/page_64_types.h); arm64's is 16 KiB too. */
@@ -17,43 +20,44 @@ struct run;
 
 /* One process's memory as it reads it itself. 0 where a file gave nothing. */
 struct memory_reading {
-	uint64_t rss_bytes;	      /* smaps_rollup Rss: resident, shared too */
-	uint64_t pss_bytes;	      /* Pss: each page split among its users */
-	uint64_t private_clean_bytes; /* Private_Clean: only this process maps */
+	uint64_t rss_bytes; /* smaps_rollup Rss: resident, shared too */
+	uint64_t pss_bytes; /* Pss: each page split among its users */
+	uint64_t
+	    private_clean_bytes; /* Private_Clean: only this process maps */
 	uint64_t private_dirty_bytes; /* Private_Dirty: its own written pages */
 	uint64_t anon_bytes;	      /* status RssAnon: every anonymous page */
-	uint64_t shmem_bytes;	      /* status RssShmem: shared memory mapped */
-	uint64_t page_tables_bytes;   /* status VmPTE */
-	long threads;		      /* status Threads */
-	long vmas;		      /* mappings (lines of /proc/self/maps) */
-	long vmas_writable;	      /* private writable ones (rw-p) */
+	uint64_t shmem_bytes;	    /* status RssShmem: shared memory mapped */
+	uint64_t page_tables_bytes; /* status VmPTE */
+	long threads;		    /* status Threads */
+	long vmas;		    /* mappings (lines of /proc/self/maps) */
+	long vmas_writable;	    /* private writable ones (rw-p) */
 };
 
 /* One child process of the run, written by the child into a shared mapping
  * just before it exits; read by the parent after wait4(). */
 struct memory_child {
-	int64_t start_ns;	     /* when the child began, since run start */
-	int64_t end_ns;		     /* when it measured itself, just before exit */
-	uint64_t heap_start_bytes;   /* its heap at the start: its copy of the
-					parent's at fork() */
-	uint64_t heap_peak_bytes;    /* its heap's peak over its own life */
-	uint64_t uss_bytes;	     /* Private_Clean + Private_Dirty */
-	uint64_t pss_bytes;	     /* Pss */
-	uint64_t added_bytes;	     /* what it added to the machine: its dirty
-					private pages, page tables, kernel
-					stacks, kernel objects */
-	uint64_t page_tables_bytes;  /* VmPTE */
+	int64_t start_ns; /* when the child began, since run start */
+	int64_t end_ns;	  /* when it measured itself, just before exit */
+	uint64_t heap_start_bytes;  /* its heap at the start: its copy of the
+				       parent's at fork() */
+	uint64_t heap_peak_bytes;   /* its heap's peak over its own life */
+	uint64_t uss_bytes;	    /* Private_Clean + Private_Dirty */
+	uint64_t pss_bytes;	    /* Pss */
+	uint64_t added_bytes;	    /* what it added to the machine: its dirty
+				       private pages, page tables, kernel
+				       stacks, kernel objects */
+	uint64_t page_tables_bytes; /* VmPTE */
 	uint64_t kernel_objects_bytes; /* estimated: see memory.c */
-	long threads;		     /* its threads, the kernel's count */
-	int64_t read_ns;	     /* what reading /proc cost it */
-	bool heap_measured;	     /* heap figures are set */
-	bool measured;		     /* the /proc figures are set */
+	long threads;		       /* its threads, the kernel's count */
+	int64_t read_ns;	       /* what reading /proc cost it */
+	bool heap_measured;	       /* heap figures are set */
+	bool measured;		       /* the /proc figures are set */
 };
 
 /* The run's memory bookkeeping (struct run holds one). */
 struct memory_run {
-	bool on;		      /* /proc readings taken (IOSTRAT_MEMORY is
-					 not "off") */
+	bool on; /* /proc readings taken (IOSTRAT_MEMORY is
+		    not "off") */
 	struct memory_child *children; /* one per task, shared mapping, or NULL
 					  when tasks run in this process */
 	size_t children_map_bytes;     /* size of that mapping */
@@ -83,10 +87,11 @@ struct memory_summary {
 	long children_heaps;	       /* children with heap figures */
 	uint64_t heap_child_max_bytes; /* largest child heap peak */
 	uint64_t heap_child_median_bytes; /* median child heap peak */
-	uint64_t heap_child_start_min_bytes; /* smallest heap a child began
-						with (its copy of the parent's) */
-	double read_us_median;	       /* what a child's reading cost */
-	long children_read;	       /* children that read themselves */
+	uint64_t
+	    heap_child_start_min_bytes; /* smallest heap a child began
+					   with (its copy of the parent's) */
+	double read_us_median;		/* what a child's reading cost */
+	long children_read;		/* children that read themselves */
 };
 
 /* Parsing, for a buffer holding /proc/self/smaps_rollup or status: fill the
@@ -95,11 +100,11 @@ int memory_parse_rollup(const char *text, struct memory_reading *out);
 int memory_parse_status(const char *text, struct memory_reading *out);
 /* Counting mappings in /proc/self/maps, fed in pieces of any size. */
 struct memory_maps_count {
-	long vmas;	     /* lines seen */
-	long vmas_writable;  /* of them with perms rw-p */
-	int column;	     /* where the scan is in the current line */
-	char perms[4];	     /* the perms field so far */
-	int perms_len;	     /* bytes of it */
+	long vmas;	    /* lines seen */
+	long vmas_writable; /* of them with perms rw-p */
+	int column;	    /* where the scan is in the current line */
+	char perms[4];	    /* the perms field so far */
+	int perms_len;	    /* bytes of it */
 };
 void memory_count_maps(struct memory_maps_count *count, const char *text,
 		       size_t len);
@@ -145,5 +150,14 @@ void memory_child_end(struct run *run, long slot);
 const struct memory_child *memory_child_record(const struct run *run,
 					       long slot);
 void memory_summarize(const struct run *run, struct memory_summary *out);
+
+/* The printed lines and the result document's keys: what the run added (each
+ * page once), the summed RSS for what it is, each child's own heap. */
+void memory_print(const struct run *run, const struct memory_summary *m,
+		  uint64_t rss_sum_peak_bytes, FILE *out);
+void memory_json_summary(const struct run *run, const struct memory_summary *m,
+			 json_t *summary);
+void memory_json_task(const struct run *run, const struct task *task,
+		      json_t *entry);
 
 #endif

@@ -124,7 +124,8 @@ void summary_compute(const struct run *run, const struct summary_start *start, s
 	out->heap_peak_bytes = heap_peak_bytes();
 	out->heap_end_bytes = heap_current_bytes();
 	out->rss_peak_parent_bytes = (uint64_t)self.ru_maxrss * 1024;
-	out->rss_sum_peak_bytes = out->rss_peak_parent_bytes + run->rss_children_bytes;
+	out->rss_sum_peak_bytes =
+	    out->rss_peak_parent_bytes + run->rss_children_bytes;
 	memory_summarize(run, &out->memory);
 
 	double *durations = malloc((size_t)tasks * sizeof(*durations));
@@ -180,43 +181,6 @@ static void print_bytes(FILE *out, const char *label, uint64_t bytes)
 		fprintf(out, "%s %" PRIu64 " bytes", label, bytes);
 }
 
-/* The memory lines: what the run added (each page once), then the summed RSS
- * for what it is, then each child's own heap. */
-static void print_memory(const struct run *run, const struct summary *s,
-			 FILE *out)
-{
-	const struct memory_summary *m = &s->memory;
-
-	if (m->measured) {
-		print_bytes(out, "  memory added at the peak", m->total_bytes);
-		print_bytes(out, " (each page once: pages", m->pages_bytes);
-		print_bytes(out, ", page tables", m->page_tables_bytes);
-		print_bytes(out, ", kernel stacks", m->kernel_stacks_bytes);
-		print_bytes(out, ", kernel objects", m->kernel_objects_bytes);
-		fprintf(out, ") over %ld process%s;", m->processes,
-			m->processes == 1 ? "" : "es");
-		print_bytes(out, " USS", m->uss_total_bytes);
-		print_bytes(out, ", PSS", m->pss_total_bytes);
-		fprintf(out, "\n");
-	} else {
-		fprintf(out, "  memory added not measured (IOSTRAT_MEMORY=off)\n");
-	}
-	fprintf(out, "  resident memory added over processes: shared pages counted "
-		     "once per process:");
-	print_bytes(out, "", s->rss_sum_peak_bytes);
-	fprintf(out, " over %ld process%s\n", run->processes,
-		run->processes == 1 ? "" : "es");
-	if (m->children_heaps > 0) {
-		print_bytes(out, "  each child's own heap: peak max", m->heap_child_max_bytes);
-		print_bytes(out, ", median", m->heap_child_median_bytes);
-		fprintf(out, " over %ld children; each child starts from a copy of the "
-			     "parent's heap (copy-on-write),",
-			m->children_heaps);
-		print_bytes(out, " at least", m->heap_child_start_min_bytes);
-		fprintf(out, "\n");
-	}
-}
-
 void summary_print(const struct run *run, const struct summary *s, FILE *out)
 {
 	const struct params *p = &run->params;
@@ -244,13 +208,14 @@ void summary_print(const struct run *run, const struct summary *s, FILE *out)
 	} else {
 		fprintf(out, "  heap not measured in this build (sanitizer)\n");
 	}
-	print_memory(run, s, out);
+	memory_print(run, &s->memory, s->rss_sum_peak_bytes, out);
 	fprintf(out, "  threads peak %ld in one process; tasks in flight peak %ld",
 		run->threads_peak, s->inflight_peak);
 	if (run->stack_reserved_bytes > 0)
 		print_bytes(out, "; thread stacks reserve", run->stack_reserved_bytes);
 	if (run->stack_reserved_bytes > 0 && run->memory.on)
-		print_bytes(out, ", resident", run->memory.stack_resident_bytes);
+		print_bytes(out, ", resident",
+			    run->memory.stack_resident_bytes);
 	if (run->queue_depth_peak > 0)
 		fprintf(out, "; queue depth peak %ld", run->queue_depth_peak);
 	fprintf(out, "\n  task time p50 %.6f s, p90 %.6f s, p99 %.6f s, max %.6f s\n",
@@ -319,78 +284,6 @@ static const char *status_name(int status)
 	}
 }
 
-static json_t *bytes_or_null(bool known, uint64_t bytes)
-{
-	return known ? json_integer((json_int_t)bytes) : json_null();
-}
-
-/* The memory keys of the summary: memory.h says what each counts. */
-static void memory_json(const struct run *run, const struct summary *s,
-			json_t *summary)
-{
-	const struct memory_summary *m = &s->memory;
-	bool on = m->measured;
-
-	json_object_set_new(summary, "memory_total_bytes",
-			    bytes_or_null(on, m->total_bytes));
-	json_object_set_new(summary, "memory_pages_bytes",
-			    bytes_or_null(on, m->pages_bytes));
-	json_object_set_new(summary, "uss_total_bytes",
-			    bytes_or_null(on, m->uss_total_bytes));
-	json_object_set_new(summary, "pss_total_bytes",
-			    bytes_or_null(on, m->pss_total_bytes));
-	json_object_set_new(summary, "page_tables_bytes",
-			    bytes_or_null(on, m->page_tables_bytes));
-	json_object_set_new(summary, "kernel_stacks_bytes",
-			    bytes_or_null(on, m->kernel_stacks_bytes));
-	json_object_set_new(summary, "kernel_objects_bytes",
-			    bytes_or_null(on, m->kernel_objects_bytes));
-	json_object_set_new(summary, "memory_processes",
-			    on ? json_integer(m->processes) : json_null());
-	json_object_set_new(summary, "memory_read_us",
-			    m->children_read > 0 ? json_real(m->read_us_median)
-						 : json_null());
-	if (m->children_heaps > 0) {
-		json_t *heaps = json_object();
-		json_object_set_new(
-		    heaps, "max",
-		    json_integer((json_int_t)m->heap_child_max_bytes));
-		json_object_set_new(
-		    heaps, "median",
-		    json_integer((json_int_t)m->heap_child_median_bytes));
-		json_object_set_new(heaps, "count",
-				    json_integer(m->children_heaps));
-		json_object_set_new(summary, "heap_peak_per_process_bytes",
-				    heaps);
-	} else {
-		json_object_set_new(summary, "heap_peak_per_process_bytes",
-				    json_null());
-	}
-	json_object_set_new(summary, "stack_reserved_bytes",
-			    json_integer((json_int_t)run->stack_reserved_bytes));
-	json_object_set_new(
-	    summary, "stack_resident_bytes",
-	    bytes_or_null(run->memory.on, run->memory.stack_resident_bytes));
-}
-
-/* A child's own figures in its task's entry, null where not measured. */
-static void memory_task_json(const struct run *run, const struct task *task,
-			     json_t *entry)
-{
-	const struct memory_child *child = memory_child_record(run, task->id);
-	bool heap = child != NULL && child->heap_measured;
-	bool measured = child != NULL && child->measured;
-
-	json_object_set_new(entry, "heap_start_bytes",
-			    bytes_or_null(heap, heap ? child->heap_start_bytes : 0));
-	json_object_set_new(entry, "heap_peak_bytes",
-			    bytes_or_null(heap, heap ? child->heap_peak_bytes : 0));
-	json_object_set_new(entry, "uss_bytes",
-			    bytes_or_null(measured, measured ? child->uss_bytes : 0));
-	json_object_set_new(entry, "pss_bytes",
-			    bytes_or_null(measured, measured ? child->pss_bytes : 0));
-}
-
 json_t *summary_document(const struct run *run, const struct summary *s)
 {
 	const struct params *p = &run->params;
@@ -455,7 +348,7 @@ json_t *summary_document(const struct run *run, const struct summary *s)
 			    json_integer((json_int_t)s->rss_peak_parent_bytes));
 	json_object_set_new(summary, "rss_sum_peak_bytes",
 			    json_integer((json_int_t)s->rss_sum_peak_bytes));
-	memory_json(run, s, summary);
+	memory_json_summary(run, &s->memory, summary);
 	json_object_set_new(summary, "processes", json_integer(run->processes));
 	json_object_set_new(summary, "threads_peak", json_integer(run->threads_peak));
 	json_object_set_new(summary, "threads_end", json_integer(run->threads_end));
@@ -493,7 +386,7 @@ json_t *summary_document(const struct run *run, const struct summary *s)
 		json_object_set_new(entry, "bytes", json_integer((json_int_t)task->bytes));
 		if (task->http_status != 0)
 			json_object_set_new(entry, "http_status", json_integer(task->http_status));
-		memory_task_json(run, task, entry);
+		memory_json_task(run, task, entry);
 		json_array_append_new(tasks, entry);
 	}
 	json_object_set_new(doc, "tasks", tasks);

@@ -73,8 +73,8 @@ static void refuses_text_without_fields(void **state)
 	struct memory_reading reading = {0};
 
 	(void)state;
-	assert_int_equal(memory_parse_rollup("Name:\tx\nVmRSS: 1 kB\n", &reading),
-			 -1);
+	assert_int_equal(
+	    memory_parse_rollup("Name:\tx\nVmRSS: 1 kB\n", &reading), -1);
 	assert_int_equal(memory_parse_status(rollup_text, &reading), -1);
 	assert_int_equal(memory_parse_rollup("", &reading), -1);
 }
@@ -224,7 +224,8 @@ static void a_child_counts_its_own_block(void **state)
 		}
 	}
 	if (heap_measured())
-		assert_true(heap_peak_bytes() < parent_peak_before + BLOCK_BYTES);
+		assert_true(heap_peak_bytes() <
+			    parent_peak_before + BLOCK_BYTES);
 	struct memory_summary summary;
 	memory_sample_parent(&run, true);
 	memory_summarize(&run, &summary);
