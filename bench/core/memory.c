@@ -345,7 +345,7 @@ void memory_sample_parent(struct run *run, bool force)
 	struct memory_reading reading;
 	int64_t now = run_now_ns();
 
-	if (!memory->on || getpid() != run->parent_pid)
+	if (!memory->on)
 		return;
 	if (!force && memory->samples > 0) {
 		int64_t wait = memory->sample_cost_ns * SAMPLE_COST_FACTOR;
@@ -372,10 +372,12 @@ void memory_sample_parent(struct run *run, bool force)
 
 void memory_task_done(struct run *run)
 {
-	bool first = !run->memory.sampled_at_finish;
-
+	/* only the first: later ones are sampled with the threads, so that a
+	 * task's end costs no clock read here */
+	if (run->memory.sampled_at_finish)
+		return;
 	run->memory.sampled_at_finish = true;
-	memory_sample_parent(run, first);
+	memory_sample_parent(run, true);
 }
 
 void memory_child_begin(struct run *run, long slot)

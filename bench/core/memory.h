@@ -138,8 +138,9 @@ uint64_t memory_peak_overlap(const int64_t *starts_ns, const int64_t *ends_ns,
 /* The run's side: set up at run_init(), freed at run_free(). */
 int memory_run_init(struct run *run);
 void memory_run_free(struct run *run);
-/* The parent samples itself (rate-limited unless force) at the moments its
- * memory may peak: every slot busy, tasks finishing, the end. */
+/* The parent (never a child) samples itself at the moments its memory may
+ * peak: with the threads' count (every slot busy, then now and then,
+ * rate-limited unless force), the first task done, the end. */
 void memory_sample_parent(struct run *run, bool force);
 /* A task is done (in the parent): the first one is always sampled. */
 void memory_task_done(struct run *run);

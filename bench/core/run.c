@@ -224,8 +224,7 @@ void run_sample_threads(struct run *run, bool force)
 	int threads = run_count_threads();
 	if (threads > run->threads_peak)
 		run->threads_peak = threads;
-	if (force)
-		memory_sample_parent(run, true);
+	memory_sample_parent(run, force);
 }
 
 void run_inflight_add(struct run *run, long delta)
