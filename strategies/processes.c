@@ -137,9 +137,9 @@ static int reap_one(struct run *run, struct child_table *table, bool block)
 	if (pid <= 0)
 		return pid == 0 ? 0 : -errno;
 	long id = child_table_take(table, pid);
+	/* not one of ours (a library's helper): nothing to account */
 	if (id < 0)
-		return 1; /* not one of ours (a library's helper): nothing to
-			     account */
+		return 1;
 	reaped(run, &run->tasks[id], wstatus, &usage);
 	run_inflight_add(run, -1);
 	return 1;
@@ -184,8 +184,8 @@ static int processes_run(struct run *run)
 		if (started < tasks && run->inflight < run_jobs(run) &&
 		    err == 0) {
 			struct task *task = &run->tasks[started];
-			fflush(
-			    NULL); /* nothing buffered may be printed twice */
+			/* nothing buffered may be printed twice */
+			fflush(NULL);
 			pid_t pid = fork();
 			if (pid == 0)
 				child_main(run, task);

@@ -11,12 +11,11 @@
 #include "../bench/core/strategy.h"
 
 struct thread_slot {
-	pthread_t thread;	  /* the thread running this task */
-	struct run *run;	  /* the run it belongs to */
-	struct task *task;	  /* the task it runs */
-	struct thread_pool *pool; /* where it reports that it is done */
-	uint64_t
-	    stack_resident_bytes; /* of its stack, when its task was done */
+	pthread_t thread;	       /* the thread running this task */
+	struct run *run;	       /* the run it belongs to */
+	struct task *task;	       /* the task it runs */
+	struct thread_pool *pool;      /* where it reports that it is done */
+	uint64_t stack_resident_bytes; /* of its stack, as its task ended */
 };
 
 struct thread_pool {

@@ -343,10 +343,10 @@ void memory_sample_parent(struct run *run, bool force)
 {
 	struct memory_run *memory = &run->memory;
 	struct memory_reading reading;
-	int64_t now = run_now_ns();
 
 	if (!memory->on)
 		return;
+	int64_t now = run_now_ns();
 	if (!force && memory->samples > 0) {
 		int64_t wait = memory->sample_cost_ns * SAMPLE_COST_FACTOR;
 		if (wait < SAMPLE_INTERVAL_NS)
