@@ -84,7 +84,7 @@ static void signal_children(const struct child_table *table, int signo)
 
 static _Noreturn void child_main(struct run *run, struct task *task)
 {
-	memory_child_begin(run, task->id);
+	memory_child_begin(run, task->id, task->id);
 	run_task_blocking(run, task);
 	/* the child's memory, read by itself after its task's end is recorded:
 	 * its USS, PSS, page tables and threads (memory.h) */

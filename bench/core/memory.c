@@ -380,7 +380,7 @@ void memory_task_done(struct run *run)
 	memory_sample_parent(run, true);
 }
 
-void memory_child_begin(struct run *run, long slot)
+void memory_child_begin(struct run *run, long slot, long task_id)
 {
 	struct memory_child *child = run->memory.children;
 
@@ -388,6 +388,7 @@ void memory_child_begin(struct run *run, long slot)
 	heap_reset_peak();
 	if (child == NULL)
 		return;
+	child[slot].task_id = task_id;
 	child[slot].start_ns = run_elapsed_ns(run);
 	child[slot].heap_start_bytes = heap_current_bytes();
 }
@@ -651,6 +652,8 @@ void memory_json_task(const struct run *run, const struct task *task,
 		      json_t *entry)
 {
 	const struct memory_child *child = memory_child_record(run, task->id);
+	if (child != NULL && child->task_id != task->id)
+		child = NULL; /* a worker's record, not this task's */
 	bool heap = child != NULL && child->heap_measured;
 	bool measured = child != NULL && child->measured;
 

@@ -50,6 +50,7 @@ struct memory_child {
 	uint64_t kernel_objects_bytes; /* estimated: see memory.c */
 	long threads;		       /* its threads, the kernel's count */
 	int64_t read_ns;	       /* what reading /proc cost it */
+	long task_id;		       /* the one task it ran, or -1 */
 	bool heap_measured;	       /* heap figures are set */
 	bool measured;		       /* the /proc figures are set */
 };
@@ -145,8 +146,11 @@ void memory_sample_parent(struct run *run, bool force);
 /* A task is done (in the parent): the first one is always sampled. */
 void memory_task_done(struct run *run);
 /* In a child: note its start (call first), then measure it just before it
- * exits, into its record. slot is the task id that names the record. */
-void memory_child_begin(struct run *run, long slot);
+ * exits, into its record. slot names the record (0 .. tasks-1): the task's id
+ * under processes, a worker's number under a strategy whose processes each run
+ * many tasks; task_id is the one task the process ran, or -1 for such a worker
+ * (then the tasks' entries carry no per-process figures). */
+void memory_child_begin(struct run *run, long slot, long task_id);
 void memory_child_end(struct run *run, long slot);
 const struct memory_child *memory_child_record(const struct run *run,
 					       long slot);
