@@ -64,6 +64,7 @@ SCHEMA_VERSION = _iostrat_version()
 MAX_TASKS = 1000000
 THREAD_SAMPLE_INTERVAL_NS = 10 * 1000000  # count threads at most this often
 TRACEMALLOC_SWITCH = "IOSTRAT_PY_TRACEMALLOC"  # "off": no tracing, to see what tracing costs
+MEMORY_SWITCH = "IOSTRAT_MEMORY"  # "off": no /proc readings of memory, for timing runs
 
 EXIT_OK = 0
 EXIT_FAILED = 1  # a task failed, or the run broke down part-way (the result is still written)
@@ -320,7 +321,8 @@ or an unavailable strategy (nothing ran); 130 after Ctrl-C, 143 after SIGTERM.
 
 Environment: {TRACEMALLOC_SWITCH}=off runs without tracemalloc (as the tutorial's programs
 would without their tracemalloc.start()): the lines say "(untraced)" and the heap figures
-are null, so what tracing itself costs can be measured.
+are null, so what tracing itself costs can be measured. {MEMORY_SWITCH}=off leaves out the
+/proc readings of each process's memory (timing runs): the memory figures are null.
 """
 
 
@@ -1392,7 +1394,6 @@ def run_threads(run):
 # page it maps (those it shares with its children once, here), each child adds its own dirty
 # private pages; page tables, kernel stacks and the kernel's objects beside them.
 
-MEMORY_SWITCH = "IOSTRAT_MEMORY"
 KERNEL_STACK_BYTES = 16 * 1024  # THREAD_SIZE on x86-64 (arm64 too)
 # object sizes from /proc/slabinfo of Linux 6.18 on x86-64, as in memory.c
 KOBJ_PROCESS_BYTES = 1600 + 1152 + 2112 + 704  # mm_struct, signal, sighand, files_struct
