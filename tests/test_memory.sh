@@ -92,6 +92,14 @@ if [ -z "${IOSTRAT_SANITIZED:-}" ] && "$PYTHON_IOSTRAT" --version >/dev/null 2>&
 		test "$total" -gt 0 -a "$total" -lt "$(json_get "$doc" summary.rss_sum_peak_bytes)"
 	check "python-processes: four child heaps" \
 		test "$(json_get "$doc" summary.heap_peak_per_process_bytes.count)" -eq 4
+	run_program "$PYTHON_IOSTRAT" pyt python-threads sleep -n 4 --delay 100ms -q
+	doc="$test_tmp/pyt.json"
+	check "python-threads: one process measured, no per-child figures" \
+		test "$(json_get "$doc" summary.memory_processes)" -eq 1 -a \
+		"$(json_get "$doc" 'tasks.0.uss_bytes')" = null -a \
+		"$(json_get "$doc" summary.heap_peak_per_process_bytes)" = null
+	check "python-threads: its kernel stacks are counted (5 threads)" \
+		test "$(json_get "$doc" summary.kernel_stacks_bytes)" -ge $((5 * 16384))
 fi
 
 test_summary
