@@ -121,7 +121,7 @@ else
 	fail "python-processes: each task in a process of its own, none the parent"
 fi
 if [ "$(get sleep-processes summary.processes)" = 5 ] &&
-	above "$(get sleep-processes summary.rss_peak_total_bytes)" \
+	above "$(get sleep-processes summary.rss_sum_peak_bytes)" \
 		"$(($(get sleep-processes summary.rss_peak_parent_bytes) * 4))"; then
 	pass "python-processes: 5 processes, RSS added over every one of them"
 else

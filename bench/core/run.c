@@ -158,7 +158,7 @@ int run_init(struct run *run)
 	run->parent_pid = getpid();
 	run->processes = 1;
 	run->threads_peak = 1;
-	return 0;
+	return memory_run_init(run);
 }
 
 void run_free(struct run *run)
@@ -166,6 +166,7 @@ void run_free(struct run *run)
 	if (run->tasks != NULL)
 		munmap(run->tasks, run->tasks_map_bytes);
 	run->tasks = NULL;
+	memory_run_free(run);
 	free(run->params.argv_joined);
 	run->params.argv_joined = NULL;
 }
@@ -259,6 +260,7 @@ void run_sample_threads(struct run *run, bool force)
 	int threads = run_count_threads();
 	if (threads > run->threads_peak)
 		run->threads_peak = threads;
+	memory_sample_parent(run, force);
 }
 
 void run_thread_started(struct run *run)
@@ -296,6 +298,8 @@ void run_inflight_add(struct run *run, long delta)
 	}
 	if (delta > 0)
 		run_sample_threads(run, false);
+	else
+		memory_task_done(run);
 }
 
 void run_task_blocking(struct run *run, struct task *task)

@@ -8,6 +8,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "memory.h"
+
 struct strategy;
 struct workload;
 
@@ -90,6 +92,7 @@ struct run {
 	int64_t threads_sampled_ns;  /* when threads were last counted */
 	uint64_t rss_children_bytes; /* sum of reaped children's peak RSS */
 	uint64_t stack_reserved_bytes; /* address space reserved for thread stacks, at peak */
+	struct memory_run memory;      /* per-process memory, each page once (memory.h) */
 	long queue_depth_peak;	       /* uring: deepest submission queue reached */
 	const char *mode;	   /* how the strategy ran the workload, e.g. "pool" or "inline" */
 	int harness_error;	   /* errno of a failure that stopped the run early, or 0 */

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "heap.h"
+#include "memory.h"
 #include "minheap.h"
 #include "summary.h"
 #include "version.h"
@@ -123,7 +124,9 @@ void summary_compute(const struct run *run, const struct summary_start *start, s
 	out->heap_peak_bytes = heap_peak_bytes();
 	out->heap_end_bytes = heap_current_bytes();
 	out->rss_peak_parent_bytes = (uint64_t)self.ru_maxrss * 1024;
-	out->rss_peak_total_bytes = out->rss_peak_parent_bytes + run->rss_children_bytes;
+	out->rss_sum_peak_bytes =
+	    out->rss_peak_parent_bytes + run->rss_children_bytes;
+	memory_summarize(run, &out->memory);
 
 	double *durations = malloc((size_t)tasks * sizeof(*durations));
 	int64_t *ideal = malloc((size_t)tasks * sizeof(*ideal));
@@ -201,16 +204,18 @@ void summary_print(const struct run *run, const struct summary *s, FILE *out)
 		print_bytes(out, "  heap peak", s->heap_peak_bytes);
 		print_bytes(out, " (at main()", run->heap_at_main_bytes);
 		print_bytes(out, ", at the end", s->heap_end_bytes);
-		fprintf(out, ");");
+		fprintf(out, ")\n");
 	} else {
-		fprintf(out, "  heap not measured in this build (sanitizer);");
+		fprintf(out, "  heap not measured in this build (sanitizer)\n");
 	}
-	print_bytes(out, " peak RSS", s->rss_peak_total_bytes);
-	fprintf(out, " over %ld process%s\n", run->processes, run->processes == 1 ? "" : "es");
+	memory_print(run, &s->memory, s->rss_sum_peak_bytes, out);
 	fprintf(out, "  threads peak %ld in one process; tasks in flight peak %ld",
 		run->threads_peak, s->inflight_peak);
 	if (run->stack_reserved_bytes > 0)
 		print_bytes(out, "; thread stacks reserve", run->stack_reserved_bytes);
+	if (run->stack_reserved_bytes > 0 && run->memory.on)
+		print_bytes(out, ", resident",
+			    run->memory.stack_resident_bytes);
 	if (run->queue_depth_peak > 0)
 		fprintf(out, "; queue depth peak %ld", run->queue_depth_peak);
 	fprintf(out, "\n  task time p50 %.6f s, p90 %.6f s, p99 %.6f s, max %.6f s\n",
@@ -349,10 +354,9 @@ json_t *summary_document(const struct run *run, const struct summary *s)
 					    : json_null());
 	json_object_set_new(summary, "rss_peak_parent_bytes",
 			    json_integer((json_int_t)s->rss_peak_parent_bytes));
-	json_object_set_new(summary, "rss_peak_total_bytes",
-			    json_integer((json_int_t)s->rss_peak_total_bytes));
-	json_object_set_new(summary, "stack_reserved_bytes",
-			    json_integer((json_int_t)run->stack_reserved_bytes));
+	json_object_set_new(summary, "rss_sum_peak_bytes",
+			    json_integer((json_int_t)s->rss_sum_peak_bytes));
+	memory_json_summary(run, &s->memory, summary);
 	json_object_set_new(summary, "processes", json_integer(run->processes));
 	json_object_set_new(summary, "threads_peak", json_integer(run->threads_peak));
 	json_object_set_new(summary, "threads_end", json_integer(run->threads_end));
@@ -390,6 +394,7 @@ json_t *summary_document(const struct run *run, const struct summary *s)
 		json_object_set_new(entry, "bytes", json_integer((json_int_t)task->bytes));
 		if (task->http_status != 0)
 			json_object_set_new(entry, "http_status", json_integer(task->http_status));
+		memory_json_task(run, task, entry);
 		json_array_append_new(tasks, entry);
 	}
 	json_object_set_new(doc, "tasks", tasks);

@@ -64,6 +64,7 @@ SCHEMA_VERSION = _iostrat_version()
 MAX_TASKS = 1000000
 THREAD_SAMPLE_INTERVAL_NS = 10 * 1000000  # count threads at most this often
 TRACEMALLOC_SWITCH = "IOSTRAT_PY_TRACEMALLOC"  # "off": no tracing, to see what tracing costs
+MEMORY_SWITCH = "IOSTRAT_MEMORY"  # "off": no /proc readings of memory, for timing runs
 
 EXIT_OK = 0
 EXIT_FAILED = 1  # a task failed, or the run broke down part-way (the result is still written)
@@ -320,7 +321,8 @@ or an unavailable strategy (nothing ran); 130 after Ctrl-C, 143 after SIGTERM.
 
 Environment: {TRACEMALLOC_SWITCH}=off runs without tracemalloc (as the tutorial's programs
 would without their tracemalloc.start()): the lines say "(untraced)" and the heap figures
-are null, so what tracing itself costs can be measured.
+are null, so what tracing itself costs can be measured. {MEMORY_SWITCH}=off leaves out the
+/proc readings of each process's memory (timing runs): the memory figures are null.
 """
 
 
@@ -379,6 +381,19 @@ class TaskTable:
         ("delay_ns", "q"),        # sleep: how long; http: how long the server holds it
         ("bytes", "Q"),           # file and http: bytes read
         ("rss_peak_bytes", "Q"),  # processes: the child's peak RSS, asked by the child
+        # processes: the child's own memory, read by itself just before it is done
+        ("heap_start_bytes", "Q"),   # tracemalloc's current at its start: the parent's copy
+        ("heap_peak_bytes", "Q"),    # tracemalloc's peak over the child's own life
+        ("uss_bytes", "Q"),          # smaps_rollup Private_Clean + Private_Dirty
+        ("pss_bytes", "Q"),          # smaps_rollup Pss
+        ("added_bytes", "Q"),        # dirty private pages, page tables, kernel stacks, objects
+        ("page_tables_bytes", "Q"),  # status VmPTE
+        ("kernel_objects_bytes", "Q"),  # estimated, as iostrat's (memory.c)
+        ("child_start_ns", "q"),     # the child's life, since the run began
+        ("child_end_ns", "q"),
+        ("memory_threads", "i"),     # status Threads
+        ("memory_measured", "i"),    # 1: the /proc figures above are set
+        ("heap_measured", "i"),      # 1: the heap figures above are set
     )
 
     def __init__(self, tasks):
@@ -434,6 +449,7 @@ class Run:
         self.stdout_error = 0         # errno of a failed write to stdout (EPIPE aside)
         self.usage_start = None
         self.parent_pid = os.getpid()  # the process that runs the strategy
+        self.memory = MemoryRun()     # the parent's own memory samples
 
     def elapsed_ns(self):
         return time.monotonic_ns() - self.start_ns
@@ -443,10 +459,16 @@ class Run:
 
     def inflight_add(self, delta):
         """Counts tasks in flight from one thread; counts the kernel's threads when every slot
-        is first busy (when threads peak) and now and then."""
+        is first busy (when threads peak) and now and then; the parent's memory then and when
+        the first task is done."""
         self.inflight += delta
         if delta > 0:
             self.sample_threads(force=self.inflight == self.jobs())
+            if self.inflight == self.jobs():
+                self.memory.sample_parent()
+        elif not self.memory.sampled_at_finish:
+            self.memory.sampled_at_finish = True
+            self.memory.sample_parent()
 
     def sample_threads(self, force=False):
         now = time.monotonic_ns()
@@ -1482,18 +1504,210 @@ def die_with_parent(parent_pid):
         os._exit(128 + signal.SIGKILL)
 
 
+# ----------------------------------------------------------------------------------------------
+# Memory that counts each page once, as iostrat's bench/core/memory.c: each process reads its own
+# /proc/self/smaps_rollup, status and maps; the parent's samples count every anonymous and shared
+# page it maps (those it shares with its children once, here), each child adds its own dirty
+# private pages; page tables, kernel stacks and the kernel's objects beside them.
+
+KERNEL_STACK_BYTES = 16 * 1024  # THREAD_SIZE on x86-64 (arm64 too)
+# object sizes from /proc/slabinfo of Linux 6.18 on x86-64, as in memory.c
+KOBJ_PROCESS_BYTES = 1600 + 1152 + 2112 + 704  # mm_struct, signal, sighand, files_struct
+KOBJ_THREAD_BYTES = 4224 + 192                 # task_struct, struct pid
+KOBJ_VMA_BYTES = 192 + 256 // 10               # vm_area_struct, a share of a maple node
+KOBJ_ANON_VMA_BYTES, KOBJ_ANON_CHAIN_BYTES = 104, 64
+
+
+def memory_on():
+    return os.environ.get(MEMORY_SWITCH) != "off"
+
+
+def proc_fields(path, keys):
+    """{key: value} of "Key:  123 kB" lines (bytes; counts stay counts)."""
+    found = {}
+    with open(path, "rb") as source:
+        for line in source.read().decode("ascii", "replace").splitlines():
+            key, _, rest = line.partition(":")
+            if key in keys:
+                words = rest.split()
+                if words and words[0].isdigit():
+                    found[key] = int(words[0]) * (1024 if words[1:2] == ["kB"] else 1)
+    return found
+
+
+def count_maps():
+    """Mappings of this process, and of them the private writable ones."""
+    vmas = writable = 0
+    with open("/proc/self/maps", "rb") as source:
+        for line in source.read().splitlines():
+            vmas += 1
+            fields = line.split(None, 2)
+            if len(fields) > 1 and fields[1] == b"rw-p":
+                writable += 1
+    return vmas, writable
+
+
+def kernel_objects_bytes(threads, vmas, writable, generations):
+    return (KOBJ_PROCESS_BYTES + threads * KOBJ_THREAD_BYTES + vmas * KOBJ_VMA_BYTES
+            + writable * (KOBJ_ANON_VMA_BYTES + generations * KOBJ_ANON_CHAIN_BYTES))
+
+
+class MemoryRun:
+    """The parent's samples of itself: the one that adds up to most is kept."""
+
+    def __init__(self):
+        self.on = memory_on()
+        self.sampled_at_finish = False
+        self.samples = 0
+        self.best = None          # {figures} of the largest sample
+        self.vmas_at_fork = (0, 0)
+
+    def sample_parent(self):
+        if not self.on:
+            return
+        try:
+            rollup = proc_fields("/proc/self/smaps_rollup",
+                                 ("Pss", "Private_Clean", "Private_Dirty"))
+            status = proc_fields("/proc/self/status",
+                                 ("RssAnon", "RssShmem", "VmPTE", "Threads"))
+            vmas, writable = count_maps()
+        except OSError:
+            return
+        self.samples += 1
+        if self.samples == 1:
+            self.vmas_at_fork = (vmas, writable)
+        threads = status.get("Threads", 1)
+        sample = {
+            "pages": status.get("RssAnon", 0) + status.get("RssShmem", 0),
+            "page_tables": status.get("VmPTE", 0),
+            "kernel_stacks": threads * KERNEL_STACK_BYTES,
+            "kernel_objects": kernel_objects_bytes(threads, vmas, writable, 1),
+            "uss": rollup.get("Private_Clean", 0) + rollup.get("Private_Dirty", 0),
+            "pss": rollup.get("Pss", 0),
+        }
+        sample["added"] = (sample["pages"] + sample["page_tables"] + sample["kernel_stacks"]
+                           + sample["kernel_objects"])
+        if self.best is None or sample["added"] > self.best["added"]:
+            self.best = sample
+
+
+def memory_child_begin(run, i):
+    """In a child, first: its heap is its copy of the parent's, its peak starts here."""
+    table = run.table
+    table.child_start_ns[i] = run.elapsed_ns()
+    if tracemalloc.is_tracing():
+        tracemalloc.reset_peak()
+        table.heap_start_bytes[i] = tracemalloc.get_traced_memory()[0]
+
+
+def memory_child_end(run, i):
+    """In a child, just before it is done: its heap's peak and its own memory."""
+    table = run.table
+    if tracemalloc.is_tracing():
+        table.heap_peak_bytes[i] = tracemalloc.get_traced_memory()[1]
+        table.heap_measured[i] = 1
+    if run.memory.on:
+        try:
+            rollup = proc_fields("/proc/self/smaps_rollup",
+                                 ("Pss", "Private_Clean", "Private_Dirty"))
+            status = proc_fields("/proc/self/status", ("VmPTE", "Threads"))
+        except OSError:
+            rollup = None
+        if rollup:
+            threads = status.get("Threads", 1)
+            vmas, writable = run.memory.vmas_at_fork  # a child maps what its parent did
+            objects = kernel_objects_bytes(threads, vmas, writable, 2)
+            table.uss_bytes[i] = rollup.get("Private_Clean", 0) + rollup.get("Private_Dirty", 0)
+            table.pss_bytes[i] = rollup.get("Pss", 0)
+            table.page_tables_bytes[i] = status.get("VmPTE", 0)
+            table.kernel_objects_bytes[i] = objects
+            table.memory_threads[i] = threads
+            table.added_bytes[i] = (rollup.get("Private_Dirty", 0) + status.get("VmPTE", 0)
+                                    + threads * KERNEL_STACK_BYTES + objects)
+            table.memory_measured[i] = 1
+    table.child_end_ns[i] = run.elapsed_ns()
+
+
+def memory_summary(run):
+    """The memory keys of the summary, as iostrat's: the parent's largest sample, and the
+    children alive together at the moment they added most."""
+    table, tasks, memory = run.table, run.params.tasks, run.memory
+    memory.sample_parent()
+    heaps = sorted(table.heap_peak_bytes[i] for i in range(tasks) if table.heap_measured[i])
+    keys = {
+        "memory_total_bytes": None, "memory_pages_bytes": None, "uss_total_bytes": None,
+        "pss_total_bytes": None, "page_tables_bytes": None, "kernel_stacks_bytes": None,
+        "kernel_objects_bytes": None, "memory_processes": None,
+        "heap_peak_per_process_bytes": {"max": heaps[-1], "median": heaps[len(heaps) // 2],
+                                        "count": len(heaps)} if heaps else None,
+        "stack_resident_bytes": None,  # not measured here: mincore() is not reached from Python
+    }
+    if not memory.on or memory.best is None:
+        return keys
+    events = []
+    for i in range(tasks):
+        if table.memory_measured[i]:
+            events.append((table.child_start_ns[i], 1, i))
+            events.append((table.child_end_ns[i], 0, i))
+    events.sort()  # an end at t comes before a start at t
+    now = peak = 0
+    when = None
+    for moment, starts, i in events:
+        now += table.added_bytes[i] if starts else -table.added_bytes[i]
+        if now > peak:
+            peak, when = now, moment
+    parts = dict(memory.best)
+    alive = [i for i in range(tasks) if when is not None and table.memory_measured[i]
+             and table.child_start_ns[i] <= when < table.child_end_ns[i]]
+    for i in alive:
+        stacks = table.memory_threads[i] * KERNEL_STACK_BYTES
+        parts["pages"] += (table.added_bytes[i] - table.page_tables_bytes[i] - stacks
+                           - table.kernel_objects_bytes[i])
+        parts["page_tables"] += table.page_tables_bytes[i]
+        parts["kernel_stacks"] += stacks
+        parts["kernel_objects"] += table.kernel_objects_bytes[i]
+        parts["uss"] += table.uss_bytes[i]
+        parts["pss"] += table.pss_bytes[i]
+    keys.update({
+        "memory_total_bytes": parts["pages"] + parts["page_tables"] + parts["kernel_stacks"]
+                              + parts["kernel_objects"],
+        "memory_pages_bytes": parts["pages"],
+        "uss_total_bytes": parts["uss"],
+        "pss_total_bytes": parts["pss"],
+        "page_tables_bytes": parts["page_tables"],
+        "kernel_stacks_bytes": parts["kernel_stacks"],
+        "kernel_objects_bytes": parts["kernel_objects"],
+        "memory_processes": 1 + len(alive),
+    })
+    return keys
+
+
+def memory_task_keys(run, i):
+    table = run.table
+    heap = bool(table.heap_measured[i])
+    measured = bool(table.memory_measured[i])
+    return {
+        "heap_start_bytes": table.heap_start_bytes[i] if heap else None,
+        "heap_peak_bytes": table.heap_peak_bytes[i] if heap else None,
+        "uss_bytes": table.uss_bytes[i] if measured else None,
+        "pss_bytes": table.pss_bytes[i] if measured else None,
+    }
+
+
 def child_main(run, i, done_fd):
     """A multiprocessing child: runs its task, leaves in its record what only it can know (its
     threads, its peak RSS: the parent's wait does not hand them back), then tells the parent
     it is done by writing its task number to a pipe."""
     table = run.table
     die_with_parent(run.parent_pid)
+    memory_child_begin(run, i)
     try:
         run.run_task_blocking(i)
     except Stopped:
         if table.status[i] == RUNNING:
             table.end_ns[i] = run.elapsed_ns()
             table.status[i] = CANCELLED
+    memory_child_end(run, i)
     table.threads_seen[i] = count_threads()
     table.rss_peak_bytes[i] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
     table.connections[i] = HTTP_CONNECTIONS.count
@@ -1513,6 +1727,7 @@ def run_processes(run):
     import multiprocessing  # pylint: disable=import-outside-toplevel
     context = multiprocessing.get_context("fork")
     tasks, jobs = run.params.tasks, run.jobs()
+    run.memory.sample_parent()  # before any fork: the mappings every child inherits
     children = {}  # task number -> Process
     done_read, done_write = os.pipe()
     done_poll = select.poll()
@@ -1748,7 +1963,9 @@ def compute_summary(run, stack_bytes):
         "heap_peak_bytes": heap_peak,
         "heap_end_bytes": heap_end,
         "rss_peak_parent_bytes": rss_parent,
-        "rss_peak_total_bytes": rss_parent + rss_children,
+        # resident memory added over processes: shared pages counted once per process
+        "rss_sum_peak_bytes": rss_parent + rss_children,
+        **memory_summary(run),
         "stack_reserved_bytes": (run.threads_peak - 1) * stack_bytes
                                 if stack_bytes is not None else None,
         "processes": run.processes,
@@ -1774,6 +1991,33 @@ def text_bytes(label, count):
     return f"{label} {count} bytes"
 
 
+def memory_lines(summary, processes):
+    """What the run added (each page once), the summed RSS for what it is, each child's heap."""
+    lines = []
+    if summary["memory_total_bytes"] is not None:
+        count = summary["memory_processes"]
+        lines.append(text_bytes("  memory added at the peak", summary["memory_total_bytes"])
+                     + text_bytes(" (each page once: pages", summary["memory_pages_bytes"])
+                     + text_bytes(", page tables", summary["page_tables_bytes"])
+                     + text_bytes(", kernel stacks", summary["kernel_stacks_bytes"])
+                     + text_bytes(", kernel objects", summary["kernel_objects_bytes"])
+                     + f") over {count} process{'' if count == 1 else 'es'};"
+                     + text_bytes(" USS", summary["uss_total_bytes"])
+                     + text_bytes(", PSS", summary["pss_total_bytes"]))
+    else:
+        lines.append(f"  memory added not measured ({MEMORY_SWITCH}=off)")
+    lines.append("  resident memory added over processes: shared pages counted once per process:"
+                 + text_bytes("", summary["rss_sum_peak_bytes"])
+                 + f" over {processes} process{'' if processes == 1 else 'es'}")
+    heaps = summary["heap_peak_per_process_bytes"]
+    if heaps:
+        lines.append(text_bytes("  each child's own heap (tracemalloc): peak max", heaps["max"])
+                     + text_bytes(", median", heaps["median"])
+                     + f" over {heaps['count']} children; each child starts from a copy of the "
+                       "parent's heap (copy-on-write)")
+    return lines
+
+
 def print_summary(run, summary):
     params = run.params
     mode = f" {run.mode}" if run.mode else ""
@@ -1797,8 +2041,8 @@ def print_summary(run, summary):
                 + text_bytes(" (at the end", summary["heap_end_bytes"]) + ");")
     else:
         heap = f"  heap not measured ({TRACEMALLOC_SWITCH}=off);"
-    lines.append(heap + text_bytes(" peak RSS", summary["rss_peak_total_bytes"])
-                 + f" over {processes} process{'' if processes == 1 else 'es'}")
+    lines.append(heap.rstrip(";"))
+    lines.extend(memory_lines(summary, processes))
     threads = (f"  threads peak {summary['threads_peak']} in one process; tasks in flight "
                f"peak {summary['inflight_peak']}")
     if summary["stack_reserved_bytes"]:
@@ -1874,6 +2118,7 @@ def result_document(run, summary, started_at):
         }
         if table.http_status[i]:
             entry["http_status"] = table.http_status[i]
+        entry.update(memory_task_keys(run, i))
         tasks.append(entry)
     return {
         "iostrat_version": SCHEMA_VERSION,
