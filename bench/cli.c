@@ -365,6 +365,9 @@ enum cli_action cli_parse(int argc, char **argv, struct params *params)
 			return CLI_USAGE;
 		}
 	}
+	/* a pool's size is the strategy's own default: one worker per CPU */
+	if (params->jobs == 0 && params->strategy->flags & STRATEGY_JOBS_DEFAULT_CPUS)
+		params->jobs = sysconf(_SC_NPROCESSORS_ONLN);
 	if (params->jobs == 0 || params->jobs > params->tasks)
 		params->jobs = params->tasks;
 	if (!params->seed_given) {

@@ -6,7 +6,8 @@
 
 static const struct strategy *const strategy_table[] = {
     &strategy_blocking, &strategy_processes, &strategy_threads,
-    &strategy_epoll,	&strategy_uring,     NULL,
+    &strategy_pool,	&strategy_prefork,   &strategy_epoll,
+    &strategy_uring,	NULL,
 };
 
 const struct strategy *const *strategy_list(void)

@@ -10,6 +10,7 @@ enum strategy_flags {
 	STRATEGY_SERIAL = 1u << 0,     /* one task at a time, whatever --jobs says */
 	STRATEGY_FORKS = 1u << 1,      /* tasks run in child processes */
 	STRATEGY_ONE_THREAD = 1u << 2, /* all waiting is done by one thread */
+	STRATEGY_JOBS_DEFAULT_CPUS = 1u << 3, /* --jobs defaults to the CPUs online */
 };
 
 struct strategy {
@@ -30,6 +31,8 @@ const struct strategy *const *strategy_list(void);
 extern const struct strategy strategy_blocking;
 extern const struct strategy strategy_processes;
 extern const struct strategy strategy_threads;
+extern const struct strategy strategy_pool;
+extern const struct strategy strategy_prefork;
 extern const struct strategy strategy_epoll;
 extern const struct strategy strategy_uring;
 
