@@ -29,8 +29,9 @@ struct prefork_queue {
 
 /* A worker as the parent knows it, kept sorted by pid to find a reaped one. */
 struct prefork_worker {
-	pid_t pid;  /* 0 once reaped */
-	long index; /* its slot in prefork_queue.current */
+	pid_t pid;   /* the worker's process */
+	long index;  /* its slot in prefork_queue.current */
+	bool reaped; /* wait4() has returned it */
 };
 
 struct prefork {
@@ -81,7 +82,7 @@ static int compare_pid(const void *a, const void *b)
 static void signal_workers(const struct prefork *pf, int signo)
 {
 	for (long i = 0; i < pf->forked; i++) {
-		if (pf->workers[i].pid != 0)
+		if (!pf->workers[i].reaped)
 			kill(pf->workers[i].pid, signo);
 	}
 }
@@ -95,7 +96,7 @@ static void reaped(struct run *run, struct prefork *pf,
 	long id = atomic_load(&pf->queue->current[worker->index]);
 	pid_t pid = worker->pid;
 
-	worker->pid = 0;
+	worker->reaped = true;
 	pf->alive--;
 	run->processes++;
 	run->rss_children_bytes += (uint64_t)usage->ru_maxrss * 1024;
@@ -184,7 +185,8 @@ static int fork_workers(struct run *run, struct prefork *pf, long jobs)
 				 pf->forked, strerror(err));
 			return err;
 		}
-		pf->workers[pf->forked++] = (struct prefork_worker){pid, i};
+		pf->workers[pf->forked++] =
+		    (struct prefork_worker){.pid = pid, .index = i};
 		pf->alive++;
 		run_inflight_add(run, 1);
 	}
