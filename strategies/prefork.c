@@ -69,6 +69,10 @@ static _Noreturn void worker_main(struct run *run, struct prefork_queue *queue,
 		/* a /proc read only where a library may have started a thread
 		 */
 		task->threads_seen = count_threads ? run_count_threads() : 1;
+		/* the stop descriptor is shared, and may wake the task before this
+		 * process's own stop flag is set: a cancelled task means stop */
+		if (task->status == TASK_CANCELLED)
+			break;
 	}
 	worker_exit(run, 0);
 }
