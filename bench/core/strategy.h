@@ -10,7 +10,9 @@ enum strategy_flags {
 	STRATEGY_SERIAL = 1u << 0,     /* one task at a time, whatever --jobs says */
 	STRATEGY_FORKS = 1u << 1,      /* tasks run in child processes */
 	STRATEGY_ONE_THREAD = 1u << 2, /* all waiting is done by one thread */
-	STRATEGY_JOBS_DEFAULT_CPUS = 1u << 3, /* --jobs defaults to the CPUs online */
+	STRATEGY_FILE_POOL = 1u << 3,  /* files are read by a worker pool (--pool,
+					  --inline) */
+	STRATEGY_JOBS_DEFAULT_CPUS = 1u << 4, /* --jobs defaults to the CPUs online */
 };
 
 struct strategy {
