@@ -283,8 +283,12 @@ done
 doc=$test_tmp/python-killed.json
 "$PY" python-prefork sleep -n 6 -j 2 --delay 400ms --json "$doc" >"$test_tmp/python-killed.out" 2>&1 &
 pid=$!
-sleep 1
-victim=$(awk '/Task 2, PID/ { print $0 }' "$test_tmp/python-killed.out" | sed -E 's/.*PID: ([0-9]+),.*/\1/')
+victim=
+for _ in $(seq 50); do # the worker that runs task 2, once it has started it
+	victim=$(sed -nE 's/.*Task 2, PID: ([0-9]+),.*/\1/p' "$test_tmp/python-killed.out")
+	[ -n "$victim" ] && break
+	sleep 0.1
+done
 [ -n "$victim" ] && kill -KILL "$victim"
 wait "$pid"
 check "python-prefork, a worker killed: exit 1, not a hang" test $? -eq 1
