@@ -15,8 +15,8 @@
  * added. */
 struct pool_queue {
 	_Atomic long next_task; /* the next task id to be taken */
-	_Atomic int
-	    closed; /* set when a worker could not be created: take no more */
+	_Atomic int closed; /* set when a worker could not be created: take no
+			       more */
 };
 
 struct pool_worker {
@@ -86,7 +86,8 @@ static int pool_run(struct run *run)
 		run_inflight_add(run, 1);
 	}
 	run->stack_reserved_bytes = (uint64_t)started * stack_bytes;
-	run_sample_threads(run, true); /* every worker is alive now */
+	run_sample_threads(run, true); /* every worker made: the kernel counts
+					*/
 	for (long i = 0; i < started; i++) {
 		pthread_join(workers[i].thread, NULL);
 		run_inflight_add(run, -1);

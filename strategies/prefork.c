@@ -21,10 +21,10 @@
 /* The queue, in a mapping shared by the parent and every worker. */
 struct prefork_queue {
 	_Atomic long next_task; /* the next task id to be taken */
-	_Atomic int
-	    closed; /* set when a worker could not be forked: take no more */
-	_Atomic long
-	    current[]; /* per worker: the task it took last, -1 for none */
+	_Atomic int closed; /* set when a worker could not be forked: take no
+			       more */
+	_Atomic long current[]; /* per worker: the task it took last, -1 for
+				   none */
 };
 
 /* A worker as the parent knows it, kept sorted by pid to find a reaped one. */
@@ -43,12 +43,6 @@ struct prefork {
 	long died;			/* killed, or exited with a failure */
 };
 
-static _Noreturn void worker_exit(struct run *run, int status)
-{
-	(void)run;
-	_exit(status);
-}
-
 static _Noreturn void worker_main(struct run *run, struct prefork_queue *queue,
 				  long index)
 {
@@ -58,7 +52,7 @@ static _Noreturn void worker_main(struct run *run, struct prefork_queue *queue,
 	 * already */
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 ||
 	    getppid() != run->parent_pid)
-		worker_exit(run, 3);
+		_exit(3);
 	while (!run_stopping() && !atomic_load(&queue->closed)) {
 		long id = atomic_fetch_add(&queue->next_task, 1);
 		if (id >= run->params.tasks)
@@ -66,15 +60,15 @@ static _Noreturn void worker_main(struct run *run, struct prefork_queue *queue,
 		atomic_store(&queue->current[index], id);
 		struct task *task = &run->tasks[id];
 		run_task_blocking(run, task);
-		/* a /proc read only where a library may have started a thread
-		 */
+		/* /proc is read only where a library may start threads */
 		task->threads_seen = count_threads ? run_count_threads() : 1;
-		/* the stop descriptor is shared, and may wake the task before this
-		 * process's own stop flag is set: a cancelled task means stop */
+		/* the stop descriptor is shared, and may wake the task before
+		 * this process's own stop flag is set: a cancelled task means
+		 * stop */
 		if (task->status == TASK_CANCELLED)
 			break;
 	}
-	worker_exit(run, 0);
+	_exit(0);
 }
 
 static int compare_pid(const void *a, const void *b)
