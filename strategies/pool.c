@@ -86,8 +86,8 @@ static int pool_run(struct run *run)
 		run_inflight_add(run, 1);
 	}
 	run->stack_reserved_bytes = (uint64_t)started * stack_bytes;
-	run_sample_threads(run, true); /* every worker made: the kernel counts
-					*/
+	/* the kernel's count, once every worker is made */
+	run_sample_threads(run, true);
 	for (long i = 0; i < started; i++) {
 		pthread_join(workers[i].thread, NULL);
 		run_inflight_add(run, -1);
