@@ -269,7 +269,16 @@ for strategy in python-pool python-prefork; do
 	doc=$test_tmp/int-$strategy.json
 	"$PY" "$strategy" sleep -n 6 -j 2 --delay 10 -q --json "$doc" >/dev/null 2>&1 &
 	pid=$!
-	sleep 1
+	# once its 2 workers exist (threads or children), the run has begun
+	for _ in $(seq 50); do
+		if [ "$strategy" = python-pool ]; then
+			[ "$(find "/proc/$pid/task" -mindepth 1 -maxdepth 1 | wc -l)" -ge 3 ] && break
+		else
+			[ "$(wc -w <"/proc/$pid/task/$pid/children")" -ge 2 ] && break
+		fi
+		sleep 0.1
+	done
+	sleep 0.2
 	workers=$(cat "/proc/$pid/task/$pid/children")
 	kill -INT "$pid"
 	wait "$pid"
