@@ -17,6 +17,8 @@ if [ -n "${IOSTRAT_SANITIZED:-}" ]; then
 	slack=1.0
 fi
 
+PY=scripts/python/iostrat-py # the tutorial's Python
+
 # run NAME ARGS...: run_program (tests/lib.sh) with $IOSTRAT
 run() {
 	run_program "$IOSTRAT" "$@"
@@ -218,12 +220,30 @@ if [ "$(id -u)" -eq 0 ] && command -v setpriv >/dev/null; then
 		check "$strategy at the process limit: stderr says what failed" \
 			grep -qE "$strategy: $call failed after [0-9]+ workers" "$test_tmp/limit-$strategy.err"
 	done
+	for strategy in python-pool python-prefork; do
+		doc=$test_tmp/limit-$strategy.json
+		setpriv --reuid=nobody --regid=nogroup --clear-groups --inh-caps=-all bash -c \
+			"ulimit -u 12 && exec '$PY' $strategy sleep -n 40 -j 40 --delay 200ms -q --json '$doc'" \
+			>"$test_tmp/limit-$strategy.out" 2>"$test_tmp/limit-$strategy.err"
+		check "$strategy at the process limit: exit 1" test $? -eq 1
+		ok=$(count_of "$doc" status ok)
+		if [ "$strategy" = python-pool ]; then
+			check "python-pool at the process limit: the tasks taken finished ok ($ok), the rest never ran" \
+				test "$ok" -gt 0 -a "$(count_of "$doc" error "never run: a worker thread could not be started")" -eq $((40 - ok))
+			check "python-pool at the process limit: stderr says what failed" \
+				grep -qE "ThreadPoolExecutor: a thread could not be started after [0-9]+ workers" "$test_tmp/limit-$strategy.err"
+		else
+			check "python-prefork at the process limit: every task failed, naming fork and EAGAIN" \
+				test "$(count_of "$doc" error "fork: Resource temporarily unavailable")" -eq 40
+			check "python-prefork at the process limit: stderr says what failed, and nothing else" \
+				test "$(cat "$test_tmp/limit-$strategy.err")" = "iostrat.py: multiprocessing.Pool: fork failed while starting 40 workers: Resource temporarily unavailable"
+		fi
+	done
 else
 	echo "skip - the process-limit checks need root (to run as nobody with ulimit -u)"
 fi
 
 # ---- the tutorial's Python: python-pool (ThreadPoolExecutor), python-prefork (Pool) -------
-PY=scripts/python/iostrat-py
 for strategy in python-pool python-prefork; do
 	for workload in sleep file http; do
 		case $workload in

@@ -1519,10 +1519,10 @@ def run_pool(run):
         run.stop_now()
         # the workers still sleeping are left behind, as python-threads' daemons are
         executor.shutdown(wait=False, cancel_futures=True)
-    fail_pending(run, "pool", "never run: a worker thread could not be started")
+    fail_pending(run, "never run: a worker thread could not be started")
 
 
-def fail_pending(run, what, why):
+def fail_pending(run, why):
     """After the run broke down part-way: the tasks left in the queue never ran, because of
     why; the rest of the pending ones (none, unless stopped) are cancelled."""
     if run.harness_message is not None and not run.stop_signal:
@@ -1536,11 +1536,16 @@ def fail_pending(run, what, why):
 PREFORK_RUN = []  # in a python-prefork worker: the run, inherited through the fork
 
 
+PREFORK_SIGNALS = {signal.SIGINT, signal.SIGTERM}
+
+
 def prefork_worker_init():
     """A multiprocessing.Pool worker leaves Ctrl-C to its parent and dies of SIGTERM, as
-    Pool.terminate() expects, rather than raising Stopped."""
+    Pool.terminate() expects, rather than raising Stopped. It was forked with both signals
+    blocked, so that none could reach it before this."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, PREFORK_SIGNALS)
 
 
 def prefork_task(i):
@@ -1559,12 +1564,14 @@ def run_prefork(run):
     tasks, jobs, table = run.params.tasks, run.jobs(), run.table
     done = queue.SimpleQueue()
     PREFORK_RUN[:] = [run]
+    signal.pthread_sigmask(signal.SIG_BLOCK, PREFORK_SIGNALS)  # held while the workers start
     try:
         pool = multiprocessing.get_context("fork").Pool(jobs, prefork_worker_init)
     except OSError as err:
         run.harness_message = f"multiprocessing.Pool: fork failed while starting {jobs} " \
                               f"workers: {describe_os_error(err)}"
-        fail_pending(run, "prefork", f"fork: {describe_os_error(err)}")
+        fail_pending(run, f"fork: {describe_os_error(err)}")
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, PREFORK_SIGNALS)
         return
     workers = {}  # pid -> Process, every worker the pool has had
 
@@ -1577,6 +1584,7 @@ def run_prefork(run):
     unfinished = set(range(tasks))
     lost = False
     try:
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, PREFORK_SIGNALS)  # one that came is taken now
         for i in range(tasks):
             pool.apply_async(prefork_task, (i,), callback=lambda _, i=i: done.put(i),
                              error_callback=lambda _, i=i: done.put(i))
