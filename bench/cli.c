@@ -195,7 +195,8 @@ static const struct cli_option cli_options[] = {
      .short_name = 'j',
      .arg = "K",
      .workloads = ALL_WORKLOADS,
-     .help = "most tasks in flight at once (default: all; blocking: 1)",
+     .help = "most tasks in flight at once (default: all; blocking: 1; "
+	     "pool: one per CPU)",
      .expected = "a whole number from 1 to 1000000",
      .parse = parse_jobs},
     {.name = "quiet",
@@ -707,6 +708,9 @@ enum cli_action cli_parse(int argc, char **argv, struct params *params)
 	if (take_positionals(argc, argv, params) != CLI_RUN ||
 	    !options_apply(params, given))
 		return CLI_USAGE;
+	/* a pool's size is the strategy's own default: one worker per CPU */
+	if (params->jobs == 0 && params->strategy->flags & STRATEGY_JOBS_DEFAULT_CPUS)
+		params->jobs = sysconf(_SC_NPROCESSORS_ONLN);
 	if (params->jobs == 0 || params->jobs > params->tasks)
 		params->jobs = params->tasks;
 	if (!params->seed_given) {

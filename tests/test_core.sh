@@ -105,7 +105,7 @@ bad() { # bad "what" PATTERN ARGS...
 		fail "$what" "status $status" "$(cat "$test_tmp/bad.err")"
 	fi
 }
-bad "unknown strategy: exit 2 and the valid names" "strategies: blocking processes threads epoll" nonesuch sleep
+bad "unknown strategy: exit 2 and the valid names" "strategies: blocking processes threads pool prefork epoll" nonesuch sleep
 bad "unknown workload: exit 2 and the valid names" "workloads: sleep" threads nonesuch
 bad "-n abc names --tasks" "--tasks: 'abc'" threads sleep -n abc
 bad "-n 0 names --tasks" "--tasks: '0'" threads sleep -n 0

@@ -13,6 +13,7 @@ enum strategy_flags {
 	STRATEGY_FILE_POOL = 1u << 3,  /* files are read by a worker pool (--pool,
 					  --inline) */
 	STRATEGY_SELECT = 1u << 4,     /* has a select() variant (--select) */
+	STRATEGY_JOBS_DEFAULT_CPUS = 1u << 5, /* --jobs defaults to the CPUs online */
 };
 
 struct strategy {
@@ -35,8 +36,12 @@ const struct strategy *const *strategy_list(void);
 extern const struct strategy strategy_blocking;
 extern const struct strategy strategy_processes;
 extern const struct strategy strategy_threads;
+extern const struct strategy strategy_pool;
+extern const struct strategy strategy_prefork;
 extern const struct strategy strategy_epoll;
 extern const struct strategy strategy_poll;
+extern const struct strategy strategy_coroutines;
 extern const struct strategy strategy_uring;
+extern const struct strategy strategy_libuv;
 
 #endif

@@ -265,6 +265,8 @@ def parse_command_line(argv):
             raise UsageError(f"{option} does not apply to the {params.workload.name} workload")
     if params.url is not None and params.urls_file is not None:
         raise UsageError("--url and --urls: give one or the other")
+    if params.jobs == 0 and params.strategy.jobs_default_cpus:
+        params.jobs = os.cpu_count() or 1  # a pool's size: one worker per CPU
     if params.jobs == 0 or params.jobs > params.tasks:
         params.jobs = params.tasks
     if params.seed is None:
@@ -288,12 +290,15 @@ a summary, and writes iostrat's result document. Strategies:
   python-blocking   one task after another, in the main thread
   python-processes  one multiprocessing.Process per task (fork start method)
   python-threads    one threading.Thread per task
+  python-pool       a concurrent.futures.ThreadPoolExecutor of K threads (default: the CPUs)
+  python-prefork    a multiprocessing.Pool of K worker processes forked once (fork)
   python-asyncio    one coroutine per task in one event loop: asyncio.sleep, aiohttp (one
                     ClientSession), asyncio.to_thread for files
 
 Options for every run (as iostrat's):
   -n, --tasks N      number of tasks (default 4; 1 to {MAX_TASKS})
-  -j, --jobs K       most tasks in flight at once (default: all; python-blocking: 1)
+  -j, --jobs K       most tasks in flight at once (default: all; python-blocking: 1;
+                     python-pool: one per CPU)
   -q, --quiet        no per-task lines (printing is I/O too)
       --json FILE    write the result document to FILE (atomically, also when the run fails
                      or is interrupted)
@@ -1430,12 +1435,14 @@ def read_manifest(folder):
 # Strategies: the tutorial's four ways of running tasks side by side.
 
 class Strategy:
-    def __init__(self, name, summary, run_function, serial=False, forks=False):
+    def __init__(self, name, summary, run_function, serial=False, forks=False,
+                 jobs_default_cpus=False):
         self.name = name
         self.summary = summary
         self.run = run_function
         self.serial = serial  # one task at a time, whatever --jobs says
         self.forks = forks    # tasks run in child processes
+        self.jobs_default_cpus = jobs_default_cpus  # --jobs defaults to the CPUs online
 
     def unavailable(self, workload):
         return workload.unavailable(self)
@@ -1698,22 +1705,30 @@ def child_main(run, i, done_fd):
     """A multiprocessing child: runs its task, leaves in its record what only it can know (its
     threads, its peak RSS: the parent's wait does not hand them back), then tells the parent
     it is done by writing its task number to a pipe."""
-    table = run.table
     die_with_parent(run.parent_pid)
     memory_child_begin(run, i)
+    run_task_in_child(run, i)
+    memory_child_end(run, i)
+    os.write(done_fd, DONE_RECORD.pack(i))  # 4 bytes: one atomic write, never interleaved
+
+
+def run_task_in_child(run, i):
+    """One task in a child process (python-processes' or python-prefork's), and in its
+    record what only the child can know: its threads, its peak RSS so far, the connections
+    it opened for this task."""
+    table = run.table
+    connections_before = HTTP_CONNECTIONS.count
     try:
         run.run_task_blocking(i)
     except Stopped:
         if table.status[i] == RUNNING:
             table.end_ns[i] = run.elapsed_ns()
             table.status[i] = CANCELLED
-    memory_child_end(run, i)
     table.threads_seen[i] = count_threads()
     table.rss_peak_bytes[i] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
-    table.connections[i] = HTTP_CONNECTIONS.count
+    table.connections[i] = HTTP_CONNECTIONS.count - connections_before
     with contextlib.suppress(OSError, ValueError):
         sys.stdout.flush()
-    os.write(done_fd, DONE_RECORD.pack(i))  # 4 bytes: one atomic write, never interleaved
 
 
 DONE_RECORD = struct.Struct("<i")
@@ -1806,6 +1821,145 @@ def stop_children(run, children):
     children.clear()
 
 
+def run_pool(run):
+    """A concurrent.futures.ThreadPoolExecutor of --jobs threads: every task submitted at
+    once to its one queue, each worker thread taking the next and running the blocking
+    code. A thread that cannot be started closes the queue, as iostrat's pool does."""
+    from concurrent import futures  # pylint: disable=import-outside-toplevel
+    tasks, jobs = run.params.tasks, run.jobs()
+    executor = futures.ThreadPoolExecutor(max_workers=jobs)
+    closed = threading.Event()
+
+    def pool_task(i):
+        if not closed.is_set() and not run.stop_signal:
+            run.run_task_blocking(i)
+
+    submitted = []
+    try:
+        for i in range(tasks):
+            try:
+                submitted.append(executor.submit(pool_task, i))
+            except RuntimeError as err:  # "can't start new thread"
+                closed.set()
+                run.harness_message = f"ThreadPoolExecutor: a thread could not be started " \
+                                      f"after {count_threads() - 1} workers: {err}"
+                break
+        run.sample_threads(force=True)  # the workers are all started by now
+        futures.wait(submitted)
+        executor.shutdown()
+    except Stopped:
+        run.stop_now()
+        # the workers still sleeping are left behind, as python-threads' daemons are
+        executor.shutdown(wait=False, cancel_futures=True)
+    fail_pending(run, "never run: a worker thread could not be started")
+
+
+def fail_pending(run, why):
+    """After the run broke down part-way: the tasks left in the queue never ran, because of
+    why; the rest of the pending ones (none, unless stopped) are cancelled."""
+    if run.harness_message is not None and not run.stop_signal:
+        for i in range(run.params.tasks):
+            if run.table.status[i] == PENDING:
+                run.table.status[i] = ERROR
+                run.table.set_error(i, why)
+    run.cancel_pending()
+
+
+PREFORK_RUN = []  # in a python-prefork worker: the run, inherited through the fork
+
+
+PREFORK_SIGNALS = {signal.SIGINT, signal.SIGTERM}
+
+
+def prefork_worker_init():
+    """A multiprocessing.Pool worker leaves Ctrl-C to its parent and dies of SIGTERM, as
+    Pool.terminate() expects, rather than raising Stopped. It was forked with both signals
+    blocked, so that none could reach it before this."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, PREFORK_SIGNALS)
+    die_with_parent(PREFORK_RUN[0].parent_pid)
+
+
+def prefork_task(i):
+    run_task_in_child(PREFORK_RUN[0], i)
+
+
+PREFORK_CHECK_S = 0.2  # how often the parent looks for a worker that died during a task
+
+
+def run_prefork(run):
+    """A multiprocessing.Pool of --jobs worker processes forked once at the start (the fork
+    start method): every task handed to it at once (apply_async), each worker taking the
+    next from the pool's queue. Pool replaces a worker that dies, but would wait for its
+    task's result for ever: the parent fails that task itself."""
+    import multiprocessing  # pylint: disable=import-outside-toplevel
+    tasks, jobs, table = run.params.tasks, run.jobs(), run.table
+    done = queue.SimpleQueue()
+    PREFORK_RUN[:] = [run]
+    signal.pthread_sigmask(signal.SIG_BLOCK, PREFORK_SIGNALS)  # held while the workers start
+    try:
+        pool = multiprocessing.get_context("fork").Pool(jobs, prefork_worker_init)
+    except OSError as err:
+        run.harness_message = f"multiprocessing.Pool: fork failed while starting {jobs} " \
+                              f"workers: {describe_os_error(err)}"
+        fail_pending(run, f"fork: {describe_os_error(err)}")
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, PREFORK_SIGNALS)
+        return
+    workers = {}  # pid -> Process, every worker the pool has had
+
+    def look_at_workers():
+        for process in multiprocessing.active_children():
+            workers.setdefault(process.pid, process)
+
+    look_at_workers()
+    run.sample_threads(force=True)  # the pool's own threads in the parent
+    unfinished = set(range(tasks))
+    lost = False
+    try:
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, PREFORK_SIGNALS)  # one that came is taken now
+        for i in range(tasks):
+            pool.apply_async(prefork_task, (i,), callback=lambda _, i=i: done.put(i),
+                             error_callback=lambda _, i=i: done.put(i))
+        while unfinished:
+            try:
+                unfinished.discard(done.get(timeout=PREFORK_CHECK_S))
+                continue
+            except queue.Empty:
+                pass
+            look_at_workers()
+            for i in list(unfinished):
+                worker = workers.get(table.pid[i]) if table.status[i] == RUNNING else None
+                if worker is not None and worker.exitcode is not None:
+                    prefork_worker_died(run, i, worker)
+                    unfinished.discard(i)
+                    lost = True
+        if lost:  # the pool still waits for the lost task's result: it cannot close
+            pool.terminate()
+        else:
+            pool.close()
+    except Stopped:
+        pool.terminate()
+        run.stop_now()
+    pool.join()
+    look_at_workers()
+    run.processes += len(workers)
+    run.threads_peak = max([run.threads_peak] + [table.threads_seen[i] for i in range(tasks)])
+    run.cancel_pending()
+
+
+def prefork_worker_died(run, i, worker):
+    table = run.table
+    table.end_ns[i] = run.elapsed_ns()
+    table.status[i] = ERROR
+    if worker.exitcode < 0:
+        table.set_error(i, f"worker process {worker.pid} killed by signal {-worker.exitcode} "
+                           f"({signal.Signals(-worker.exitcode).name}) during the task")
+    else:
+        table.set_error(i, f"worker process {worker.pid} exited with status "
+                           f"{worker.exitcode} during the task")
+
+
 def run_asyncio(run):
     """One coroutine per task in one event loop, gathered as the tutorial does; with --jobs
     below the number of tasks, an asyncio.Semaphore holds the rest back."""
@@ -1854,6 +2008,11 @@ STRATEGIES = {
                  "blocking code in each", run_processes, forks=True),
         Strategy("python-threads", "one threading.Thread per task, the blocking code in each",
                  run_threads),
+        Strategy("python-pool", "a concurrent.futures.ThreadPoolExecutor of --jobs threads "
+                 "(default: one per CPU), the blocking code in each", run_pool,
+                 jobs_default_cpus=True),
+        Strategy("python-prefork", "a multiprocessing.Pool of --jobs worker processes forked "
+                 "once, the blocking code in each", run_prefork, forks=True),
         Strategy("python-asyncio", "one coroutine per task in one event loop (asyncio.sleep, "
                  "aiohttp, asyncio.to_thread for files)", run_asyncio),
     )
@@ -1942,7 +2101,12 @@ def compute_summary(run, stack_bytes):
     traced = tracemalloc.is_tracing()
     heap_end, heap_peak = tracemalloc.get_traced_memory() if traced else (None, None)
     rss_parent = self_end.ru_maxrss * 1024
-    rss_children = sum(table.rss_peak_bytes[i] for i in range(tasks))
+    rss_by_pid = {}  # a prefork worker runs many tasks: its peak RSS counts once
+    for i in range(tasks):
+        if table.rss_peak_bytes[i]:
+            rss_by_pid[table.pid[i]] = max(rss_by_pid.get(table.pid[i], 0),
+                                           table.rss_peak_bytes[i])
+    rss_children = sum(rss_by_pid.values())
     ideal = ideal_s([table.delay_ns[i] for i in range(tasks)], run.jobs()) \
         if run.workload.delays_known else None
 
@@ -2400,4 +2564,12 @@ def run_and_report(params, result, stack_bytes):
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    EXIT_STATUS = main(sys.argv[1:])
+    if threading.active_count() > 1:
+        # a pool's workers still in tasks that a signal cancelled: the interpreter would
+        # join them at exit (they are not daemons); the run is over and its result written
+        with contextlib.suppress(OSError, ValueError):
+            sys.stdout.flush()
+            sys.stderr.flush()
+        os._exit(EXIT_STATUS)
+    sys.exit(EXIT_STATUS)
