@@ -17,6 +17,7 @@
 #include "http.h"
 #include "../core/log.h"
 #include "../core/version.h"
+#include "../core/wait.h"
 #include "../core/workload.h"
 
 #define HTTP_LISTING_LIMIT 5		 /* posts asked for in each listing */
@@ -765,7 +766,7 @@ static void http_easy_done(struct run *run, struct task *task, CURL *easy, CURLc
 static void http_task_run(struct run *run, struct task *task)
 {
 	struct http_state *state = run->workload_state;
-	CURL *easy = pthread_getspecific(state->easy_key);
+	CURL *easy = wait_local_get(state->easy_key);
 	void *ctx;
 
 	if (easy == NULL) {
@@ -774,11 +775,11 @@ static void http_task_run(struct run *run, struct task *task)
 			http_task_error(task, "curl_easy_init failed");
 			return;
 		}
-		pthread_setspecific(state->easy_key, easy);
+		wait_local_set(state->easy_key, easy, http_easy_free);
 	}
 	if (http_easy_setup(run, task, easy, &ctx) < 0)
 		return;
-	CURLcode result = curl_easy_perform(easy);
+	CURLcode result = wait_transfer(easy);
 	http_easy_done(run, task, easy, result, ctx);
 }
 
