@@ -124,6 +124,13 @@ static bool parse_inline(struct cli_state *cli, const char *arg)
 	return true;
 }
 
+static bool parse_stack(struct cli_state *cli, const char *arg)
+{
+	uint64_t *bytes = &cli->params->stack_bytes;
+
+	return units_parse_size(arg, bytes) && *bytes >= 4096 && *bytes <= (1u << 30);
+}
+
 static bool parse_url(struct cli_state *cli, const char *arg)
 {
 	cli->params->url = arg;
@@ -262,6 +269,13 @@ static const struct cli_option cli_options[] = {
      .excludes = "pool",
      .help = "read files in the loop thread, blocking it (no pool)",
      .parse = parse_inline},
+    {.name = "stack",
+     .arg = "SIZE",
+     .workloads = ALL_WORKLOADS,
+     .strategies = "coroutines",
+     .help = "each coroutine's stack, a guard page below it (default 64K)",
+     .expected = "a size from 4K to 1G (16K, 64K, 1M)",
+     .parse = parse_stack},
     {.name = "url",
      .arg = "URL",
      .workloads = HTTP,
@@ -535,6 +549,7 @@ static void set_defaults(struct params *params)
 	params->block_bytes = 64 * 1024;
 	params->cache = CACHE_COLD;
 	params->pool_threads = 4;
+	params->stack_bytes = 64 * 1024;
 	params->timeout_ns = 30 * 1000000000LL;
 }
 

@@ -33,6 +33,7 @@ extern const struct strategy strategy_blocking;
 extern const struct strategy strategy_processes;
 extern const struct strategy strategy_threads;
 extern const struct strategy strategy_epoll;
+extern const struct strategy strategy_coroutines;
 extern const struct strategy strategy_uring;
 
 #endif

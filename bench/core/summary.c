@@ -345,6 +345,11 @@ json_t *summary_document(const struct run *run, const struct summary *s)
 			    json_integer((json_int_t)s->rss_peak_total_bytes));
 	json_object_set_new(summary, "stack_reserved_bytes",
 			    json_integer((json_int_t)run->stack_reserved_bytes));
+	json_object_set_new(summary, "stack_resident_bytes",
+			    json_integer((json_int_t)run->stack_resident_bytes));
+	if (run->coroutine_switches > 0)
+		json_object_set_new(summary, "coroutine_switches",
+				    json_integer((json_int_t)run->coroutine_switches));
 	json_object_set_new(summary, "processes", json_integer(run->processes));
 	json_object_set_new(summary, "threads_peak", json_integer(run->threads_peak));
 	json_object_set_new(summary, "threads_end", json_integer(run->threads_end));

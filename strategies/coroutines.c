@@ -1,0 +1,990 @@
+/* coroutines.c - the tutorial's await, in C: one thread, one epoll loop, and every task a
+ * coroutine running the same straight-line task code as blocking, processes and threads, on
+ * a small stack of its own (strategies/coro.c). Where that code would block it calls
+ * bench/core/wait.h, whose hooks here yield to the loop: a sleep becomes a deadline in a
+ * min-heap behind one timerfd, a read goes to worker threads that wake the loop through an
+ * eventfd, a transfer joins libcurl's multi handle. The loop resumes the coroutine when its
+ * event comes. Teaches: swapcontext, epoll_wait, timerfd, eventfd, sigaltstack. */
+#include <errno.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/mman.h>
+#include <sys/timerfd.h>
+#include <unistd.h>
+
+#include "coro.h"
+#include "http_multi.h"
+#include "../bench/core/minheap.h"
+#include "../bench/core/strategy.h"
+#include "../bench/core/wait.h"
+
+#define LOOP_EVENTS 256		     /* events taken per epoll_wait() */
+#define SLOT_LOCALS 4		     /* wait_local_set() keys a coroutine may hold */
+#define ALT_STACK_BYTES (64u << 10)  /* the SIGSEGV handler's own stack */
+
+/* What an epoll event is about: the pointer in epoll_event.data points at one of these. */
+enum source_kind {
+	SOURCE_STOP,	    /* the run's stop eventfd: Ctrl-C or SIGTERM */
+	SOURCE_TIMER,	    /* the timerfd behind the sleep deadlines */
+	SOURCE_POOL,	    /* file: the eventfd the read workers signal */
+	SOURCE_HTTP_SOCKET, /* http: a socket libcurl asked us to watch */
+	SOURCE_HTTP_TIMER,  /* http: the timerfd behind libcurl's timeout */
+};
+
+struct source {
+	enum source_kind kind; /* which handler gets the event */
+	int fd;		       /* the descriptor watched */
+};
+
+/* What a coroutine waits for, while it is switched out. */
+enum slot_state {
+	SLOT_FREE = 0,	 /* no task */
+	SLOT_RUNNING,	 /* switched to, or runnable */
+	SLOT_SLEEPING,	 /* a deadline in the heap */
+	SLOT_ELSEWHERE,	 /* a read worker has its work */
+	SLOT_TRANSFER,	 /* its easy handle is in the multi handle */
+	SLOT_ABANDONED,	 /* it overflowed its stack: never resumed, its stack left alone */
+};
+
+/* wait_local_set() for a coroutine: what pthread_setspecific is for a thread. */
+struct slot_local {
+	pthread_key_t key;		 /* the workload's key */
+	void *value;			 /* this coroutine's value */
+	void (*destructor)(void *value); /* called at the end of the run */
+};
+
+/* One coroutine: its context and stack, and what it waits for. A slot runs one task after
+ * another (with --jobs below the task count), as a thread of a pool would. */
+struct slot {
+	struct coro coro;		       /* context and stack */
+	struct task *task;		       /* the task it runs, NULL when free */
+	enum slot_state state;		       /* what it waits for */
+	int wake;			       /* what its wait returns: 0 or -ECANCELED */
+	void (*work)(void *arg);	       /* elsewhere: what a worker runs for it */
+	void *work_arg;			       /* ... with this */
+	CURLcode transfer_result;	       /* transfer: what libcurl said */
+	CURL *easy;			       /* transfer: the handle in the multi handle */
+	struct slot_local locals[SLOT_LOCALS]; /* wait_local_set()'s values */
+	int local_count;		       /* entries in locals */
+};
+
+struct pool; /* the read workers, below */
+struct http; /* libcurl's multi handle on the loop, below */
+
+struct loop {
+	struct run *run;	  /* the run being carried out */
+	int epoll_fd;		  /* the epoll instance */
+	struct source stop;	  /* run_stop_fd */
+	struct source timer;	  /* a timerfd armed at the earliest deadline */
+	struct minheap deadlines; /* (deadline on CLOCK_MONOTONIC, slot index) */
+	int64_t timer_armed_ns;	  /* the deadline the timerfd is armed for, 0: none */
+	struct coro thread;	  /* the loop's own flow, on the thread's stack */
+	struct coro_stacks stacks; /* every slot's stack, guard pages below */
+	struct slot *slots;	  /* run_jobs() of them */
+	long slot_count;	  /* entries in slots */
+	long *free_slots;	  /* indexes of free slots, a stack: the lowest on top */
+	long free_count;	  /* entries in free_slots */
+	long slots_used;	  /* slots 0 .. slots_used-1 have run a task */
+	struct slot *current;	  /* the coroutine running now, NULL in the loop */
+	long next_task;		  /* the next task to start */
+	long done;		  /* tasks finished */
+	bool winding_down;	  /* stopping: waits return at once, cancelled */
+	bool failed;		  /* a harness failure or an overflow: stop */
+	struct pool *pool;	  /* file: the read workers (NULL with --inline) */
+	struct http *http;	  /* http: the multi handle */
+	sigjmp_buf overflow_jump; /* where the SIGSEGV handler returns to the loop */
+};
+
+/* The loop of this process, for the SIGSEGV handler and the read workers. */
+static struct loop *coroutines_loop;
+
+static int loop_fail(struct loop *loop, int err, const char *what)
+{
+	loop->failed = true;
+	return run_fail(loop->run, err, "coroutines: %s: %s", what, strerror(err));
+}
+
+static int watch(struct loop *loop, struct source *source, uint32_t events)
+{
+	struct epoll_event event = {.events = events, .data.ptr = source};
+	return epoll_ctl(loop->epoll_fd, EPOLL_CTL_ADD, source->fd, &event);
+}
+
+/* ---- switching: the loop resumes a coroutine, a coroutine yields to the loop --------- */
+
+static void slot_finished(struct loop *loop, struct slot *slot);
+static void slot_overflowed(struct loop *loop, struct slot *slot);
+
+/* Run slot until it waits again or its task is over. A stack overflow in it comes back here
+ * through the SIGSEGV handler's siglongjmp (sigsetjmp without the signal mask: no system
+ * call; the handler runs with SA_NODEFER, so nothing stays blocked). */
+static void resume(struct loop *loop, struct slot *slot)
+{
+	slot->state = SLOT_RUNNING;
+	loop->current = slot;
+	if (sigsetjmp(loop->overflow_jump, 0) == 0)
+		coro_switch(&loop->thread, &slot->coro);
+	else
+		slot_overflowed(loop, slot);
+	loop->current = NULL;
+	if (slot->coro.finished)
+		slot_finished(loop, slot);
+}
+
+/* In a coroutine: give the thread back to the loop until it resumes us. */
+static void yield(struct loop *loop, struct slot *slot, enum slot_state state)
+{
+	slot->state = state;
+	coro_switch(&slot->coro, &loop->thread);
+}
+
+/* Every coroutine's body: the task as blocking runs it, start line to done line. */
+static void slot_main(void *arg)
+{
+	struct slot *slot = arg;
+
+	run_task_blocking(coroutines_loop->run, slot->task);
+}
+
+static void slot_start(struct loop *loop, struct task *task)
+{
+	long index = loop->free_slots[--loop->free_count];
+	struct slot *slot = &loop->slots[index];
+
+	if (index + 1 > loop->slots_used)
+		loop->slots_used = index + 1;
+	slot->task = task;
+	coro_make(&slot->coro, coro_stack(&loop->stacks, index),
+		  coro_stack_bytes(&loop->stacks), slot_main, slot, &loop->thread);
+	run_inflight_add(loop->run, 1);
+	resume(loop, slot);
+}
+
+static void slot_finished(struct loop *loop, struct slot *slot)
+{
+	slot->task = NULL;
+	slot->state = SLOT_FREE;
+	loop->free_slots[loop->free_count++] = slot - loop->slots;
+	run_inflight_add(loop->run, -1);
+	loop->done++;
+}
+
+/* ---- stack overflow: a guard page below every stack --------------------------------- */
+
+/* A number in decimal, for the handler, which may call only async-signal-safe functions. */
+static size_t format_ulong(char *buf, unsigned long value)
+{
+	char digits[24];
+	size_t len = 0, n = 0;
+
+	do {
+		digits[n++] = (char)('0' + value % 10);
+		value /= 10;
+	} while (value > 0);
+	while (n > 0)
+		buf[len++] = digits[--n];
+	return len;
+}
+
+static void say(const char *text)
+{
+	if (write(STDERR_FILENO, text, strlen(text)) < 0) {
+		/* stderr is gone: the result document still says it */
+	}
+}
+
+/* SIGSEGV, on its own stack (sigaltstack: the coroutine's is used up). A fault in a guard
+ * page is a coroutine that ran off the bottom of its stack: say which, at once (the rest of
+ * the run may not get far if the coroutine held a lock), and jump back to the loop, which
+ * abandons it and stops the run. Any other fault is a bug: the default action, a core. */
+static void on_segv(int signo, siginfo_t *info, void *context)
+{
+	struct loop *loop = coroutines_loop;
+	char line[200];
+	size_t len = 0;
+	(void)context;
+
+	long index = loop != NULL ? coro_stacks_guard_of(&loop->stacks, info->si_addr) : -1;
+	if (index < 0 || loop->current != &loop->slots[index]) {
+		signal(signo, SIG_DFL);
+		return; /* the faulting instruction runs again, and the default action ends it */
+	}
+	const char *parts[] = {"iostrat: coroutines: task ", NULL, " overflowed its stack of ",
+			       NULL, " bytes (--stack): the fault is in the guard page below it; "
+				     "the task is abandoned and the run stops\n"};
+	for (size_t i = 0; i < sizeof(parts) / sizeof(parts[0]); i++) {
+		if (i == 1)
+			len += format_ulong(line + len, (unsigned long)loop->current->task->id);
+		else if (i == 3)
+			len += format_ulong(line + len, coro_stack_bytes(&loop->stacks));
+		else if (len + strlen(parts[i]) < sizeof(line)) {
+			memcpy(line + len, parts[i], strlen(parts[i]));
+			len += strlen(parts[i]);
+		}
+	}
+	line[len] = '\0';
+	say(line);
+	siglongjmp(loop->overflow_jump, 1);
+}
+
+/* Back in the loop after an overflow: the task failed, its coroutine is never resumed (its
+ * stack is left as it is), and the run stops; the other coroutines are unwound. */
+static void slot_overflowed(struct loop *loop, struct slot *slot)
+{
+	struct task *task = slot->task;
+
+	slot->state = SLOT_ABANDONED;
+	task->status = TASK_ERROR;
+	snprintf(task->error, sizeof(task->error),
+		 "stack overflow: --stack %zu bytes is too small for this task",
+		 coro_stack_bytes(&loop->stacks));
+	run_task_finished(loop->run, task);
+	run_inflight_add(loop->run, -1);
+	loop->done++;
+	run_fail(loop->run, 0, "coroutines: task %d overflowed its stack of %zu bytes "
+		 "(--stack); the run was stopped", task->id, coro_stack_bytes(&loop->stacks));
+	loop->failed = true;
+}
+
+struct overflow_watch {
+	stack_t old_stack;	    /* the thread's alternate stack before */
+	struct sigaction old_segv;  /* SIGSEGV's action before */
+	void *alt_stack;	    /* the handler's stack */
+};
+
+static int overflow_watch_start(struct loop *loop, struct overflow_watch *w)
+{
+	struct sigaction action = {.sa_sigaction = on_segv,
+				   .sa_flags = SA_SIGINFO | SA_ONSTACK | SA_NODEFER};
+	w->alt_stack = mmap(NULL, ALT_STACK_BYTES, PROT_READ | PROT_WRITE,
+			    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (w->alt_stack == MAP_FAILED) {
+		w->alt_stack = NULL;
+		return loop_fail(loop, errno, "mmap for the signal stack");
+	}
+	stack_t alt = {.ss_sp = w->alt_stack, .ss_size = ALT_STACK_BYTES};
+	if (sigaltstack(&alt, &w->old_stack) < 0)
+		return loop_fail(loop, errno, "sigaltstack");
+	sigemptyset(&action.sa_mask);
+	if (sigaction(SIGSEGV, &action, &w->old_segv) < 0)
+		return loop_fail(loop, errno, "sigaction SIGSEGV");
+	return 0;
+}
+
+static void overflow_watch_stop(struct overflow_watch *w)
+{
+	if (w->alt_stack == NULL)
+		return;
+	sigaction(SIGSEGV, &w->old_segv, NULL);
+	sigaltstack(&w->old_stack, NULL);
+	munmap(w->alt_stack, ALT_STACK_BYTES);
+}
+
+/* ---- sleep: deadlines in a min-heap behind one timerfd ------------------------------ */
+
+/* Arm the timerfd for the earliest deadline (absolute, so no time is lost computing it). */
+static int arm_timer(struct loop *loop)
+{
+	struct itimerspec when = {0};
+
+	if (loop->deadlines.len == 0 ||
+	    loop->timer_armed_ns == minheap_top(&loop->deadlines).key)
+		return 0;
+	int64_t deadline = minheap_top(&loop->deadlines).key;
+	if (deadline <= 0)
+		deadline = 1; /* an all-zero it_value would disarm it */
+	when.it_value.tv_sec = deadline / 1000000000LL;
+	when.it_value.tv_nsec = deadline % 1000000000LL;
+	if (timerfd_settime(loop->timer.fd, TFD_TIMER_ABSTIME, &when, NULL) < 0)
+		return loop_fail(loop, errno, "timerfd_settime");
+	loop->timer_armed_ns = deadline;
+	return 0;
+}
+
+/* wait_sleep() in a coroutine: a deadline in the heap, then back to the loop. */
+static int hook_sleep_until(void *self, int64_t deadline_ns)
+{
+	struct loop *loop = self;
+	struct slot *slot = loop->current;
+
+	if (loop->winding_down || run_stopping())
+		return -ECANCELED;
+	if (minheap_push(&loop->deadlines, deadline_ns, slot - loop->slots) < 0)
+		return -ENOMEM;
+	yield(loop, slot, SLOT_SLEEPING);
+	return slot->wake;
+}
+
+/* The timerfd fired: resume every coroutine whose deadline has passed. */
+static int on_timer(struct loop *loop)
+{
+	uint64_t expirations;
+
+	if (read(loop->timer.fd, &expirations, sizeof(expirations)) < 0 && errno != EAGAIN)
+		return loop_fail(loop, errno, "read timerfd");
+	loop->timer_armed_ns = 0;
+	int64_t now = run_now_ns();
+	while (loop->deadlines.len > 0 && minheap_top(&loop->deadlines).key <= now &&
+	       !loop->failed) {
+		struct slot *slot = &loop->slots[minheap_pop(&loop->deadlines).value];
+		slot->wake = 0;
+		resume(loop, slot);
+	}
+	return 0;
+}
+
+/* ---- file: a read handed to worker threads ------------------------------------------ */
+
+/* epoll cannot wait for a regular file (epoll_ctl fails with EPERM): a coroutine's read() is
+ * handed to a worker thread, and the coroutine yields until the worker has done it and woken
+ * the loop through an eventfd, as Python's loop.run_in_executor() does. With --inline the
+ * coroutine reads in the loop thread itself, blocking every other coroutine meanwhile. */
+struct pool {
+	struct source wakeup; /* SOURCE_POOL: an eventfd, written when work is done */
+	pthread_mutex_t lock; /* guards todo, done and quitting */
+	pthread_cond_t work;  /* signalled when work is queued or the workers must quit */
+	long capacity;	      /* slots in each queue: one per coroutine */
+	long *todo;	      /* ring of slot indexes whose work waits */
+	long todo_head;	      /* the oldest entry of todo */
+	long todo_len;	      /* entries in todo */
+	long *done;	      /* slot indexes whose work is done, not yet resumed */
+	long done_len;	      /* entries in done */
+	long *resuming;	      /* the loop's copy of done, resumed outside the lock */
+	bool quitting;	      /* the workers must return */
+	pthread_t *workers;   /* the read workers */
+	long workers_started; /* of them, running (not yet joined) */
+};
+
+static void *pool_worker(void *arg)
+{
+	struct pool *pool = arg;
+	struct loop *loop = coroutines_loop;
+	uint64_t one = 1;
+
+	pthread_mutex_lock(&pool->lock);
+	for (;;) {
+		while (pool->todo_len == 0 && !pool->quitting)
+			pthread_cond_wait(&pool->work, &pool->lock);
+		if (pool->quitting)
+			break;
+		struct slot *slot = &loop->slots[pool->todo[pool->todo_head]];
+		pool->todo_head = (pool->todo_head + 1) % pool->capacity;
+		pool->todo_len--;
+		pthread_mutex_unlock(&pool->lock);
+
+		slot->work(slot->work_arg);
+
+		pthread_mutex_lock(&pool->lock);
+		pool->done[pool->done_len++] = slot - loop->slots;
+		if (write(pool->wakeup.fd, &one, sizeof(one)) < 0) {
+			/* only EAGAIN, when the counter is full: the loop is awake anyway */
+		}
+	}
+	pthread_mutex_unlock(&pool->lock);
+	return NULL;
+}
+
+static void pool_stop(struct pool *pool)
+{
+	pthread_mutex_lock(&pool->lock);
+	pool->quitting = true;
+	pthread_cond_broadcast(&pool->work);
+	pthread_mutex_unlock(&pool->lock);
+	while (pool->workers_started > 0)
+		pthread_join(pool->workers[--pool->workers_started], NULL);
+}
+
+static void pool_free(struct pool *pool)
+{
+	if (pool == NULL)
+		return;
+	pool_stop(pool);
+	if (pool->wakeup.fd >= 0)
+		close(pool->wakeup.fd);
+	pthread_mutex_destroy(&pool->lock);
+	pthread_cond_destroy(&pool->work);
+	free(pool->todo);
+	free(pool->done);
+	free(pool->resuming);
+	free(pool->workers);
+	free(pool);
+}
+
+static int pool_setup(struct loop *loop)
+{
+	struct run *run = loop->run;
+	long workers = run->params.pool_threads;
+
+	if (run->params.workload->kind != WORKLOAD_FILE)
+		return 0;
+	run->mode = run->params.inline_reads ? "inline" : "pool";
+	if (run->params.inline_reads)
+		return 0;
+	struct pool *pool = calloc(1, sizeof(*pool));
+	if (pool == NULL)
+		return loop_fail(loop, ENOMEM, "the read workers' queues");
+	*pool = (struct pool){
+	    .wakeup = {.kind = SOURCE_POOL, .fd = -1},
+	    .lock = PTHREAD_MUTEX_INITIALIZER,
+	    .work = PTHREAD_COND_INITIALIZER,
+	    .capacity = loop->slot_count,
+	};
+	loop->pool = pool;
+	if (workers > loop->slot_count)
+		workers = loop->slot_count; /* a worker with nothing ever to read is not started */
+	pool->todo = calloc((size_t)pool->capacity, sizeof(*pool->todo));
+	pool->done = calloc((size_t)pool->capacity, sizeof(*pool->done));
+	pool->resuming = calloc((size_t)pool->capacity, sizeof(*pool->resuming));
+	pool->workers = calloc((size_t)workers, sizeof(*pool->workers));
+	if (pool->todo == NULL || pool->done == NULL || pool->resuming == NULL ||
+	    pool->workers == NULL)
+		return loop_fail(loop, ENOMEM, "the read workers' queues");
+	pool->wakeup.fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (pool->wakeup.fd < 0)
+		return loop_fail(loop, errno, "eventfd");
+	if (watch(loop, &pool->wakeup, EPOLLIN) < 0)
+		return loop_fail(loop, errno, "epoll_ctl for the eventfd");
+	while (pool->workers_started < workers) {
+		int err = pthread_create(&pool->workers[pool->workers_started], NULL,
+					 pool_worker, pool);
+		if (err != 0)
+			return loop_fail(loop, err, "pthread_create for a read worker");
+		pool->workers_started++;
+	}
+	return 0;
+}
+
+/* wait_read() in a coroutine: the read goes to a worker, the coroutine to sleep. Winding down
+ * (Ctrl-C), or with --inline, it is done here: a block, and the task sees the stop after it. */
+static void hook_elsewhere(void *self, void (*work)(void *arg), void *arg)
+{
+	struct loop *loop = self;
+	struct slot *slot = loop->current;
+	struct pool *pool = loop->pool;
+
+	if (pool == NULL || loop->winding_down || pool->workers_started == 0) {
+		work(arg);
+		return;
+	}
+	slot->work = work;
+	slot->work_arg = arg;
+	pthread_mutex_lock(&pool->lock);
+	pool->todo[(pool->todo_head + pool->todo_len) % pool->capacity] = slot - loop->slots;
+	pool->todo_len++;
+	pthread_cond_signal(&pool->work);
+	pthread_mutex_unlock(&pool->lock);
+	yield(loop, slot, SLOT_ELSEWHERE);
+}
+
+/* The eventfd is readable: resume every coroutine whose read is done. */
+static int on_pool(struct loop *loop)
+{
+	struct pool *pool = loop->pool;
+	uint64_t count;
+
+	if (read(pool->wakeup.fd, &count, sizeof(count)) < 0 && errno != EAGAIN)
+		return loop_fail(loop, errno, "read eventfd");
+	pthread_mutex_lock(&pool->lock);
+	long finished = pool->done_len;
+	long *done = pool->done;
+	pool->done = pool->resuming;
+	pool->resuming = done;
+	pool->done_len = 0;
+	pthread_mutex_unlock(&pool->lock);
+	for (long i = 0; i < finished; i++)
+		resume(loop, &loop->slots[done[i]]);
+	return 0;
+}
+
+/* Winding down: the workers finish the read in hand and are joined; queued reads are done by
+ * the loop (a block each); then every coroutine that waited is resumed. */
+static void pool_wind_down(struct loop *loop)
+{
+	struct pool *pool = loop->pool;
+
+	if (pool == NULL)
+		return;
+	pool_stop(pool);
+	for (; pool->todo_len > 0; pool->todo_len--) {
+		struct slot *slot = &loop->slots[pool->todo[pool->todo_head]];
+		pool->todo_head = (pool->todo_head + 1) % pool->capacity;
+		slot->work(slot->work_arg);
+		pool->done[pool->done_len++] = slot - loop->slots;
+	}
+	long finished = pool->done_len;
+	pool->done_len = 0;
+	for (long i = 0; i < finished; i++)
+		resume(loop, &loop->slots[pool->done[i]]);
+}
+
+/* ---- http: the coroutine's easy handle in the loop's multi handle ------------------- */
+
+/* libcurl's multi-socket API, as in curl's docs/examples/ephiperfifo.c: it tells the loop
+ * which sockets to watch (CURLMOPT_SOCKETFUNCTION) and when to call it back
+ * (CURLMOPT_TIMERFUNCTION, a timerfd here); the loop reports readiness with
+ * curl_multi_socket_action(), and a finished transfer (curl_multi_info_read) resumes the
+ * coroutine that waits for it. */
+struct http_socket {
+	struct source source; /* first member: epoll hands back &source */
+	uint32_t events;      /* what epoll was last told, 0 when not registered */
+};
+
+struct http {
+	CURLM *multi;		 /* libcurl's multi handle */
+	struct source timer;	 /* timerfd armed for libcurl's next timeout */
+	struct http_socket **sockets; /* records by descriptor, made on first use */
+	size_t sockets_len;	 /* entries in sockets */
+	long added;		 /* transfers added in this round of the loop */
+	long started;		 /* transfers handed to libcurl */
+	long ended;		 /* transfers libcurl has handed back */
+	int callback_errno;	 /* why one of libcurl's callbacks failed, or 0 */
+};
+
+static struct http_socket *http_socket_of(struct http *http, curl_socket_t fd)
+{
+	size_t index = (size_t)fd;
+
+	if (index >= http->sockets_len) {
+		size_t len = http->sockets_len > 0 ? http->sockets_len * 2 : 64;
+		while (len <= index)
+			len *= 2;
+		struct http_socket **grown = realloc(http->sockets, len * sizeof(*grown));
+		if (grown == NULL)
+			return NULL;
+		memset(grown + http->sockets_len, 0,
+		       (len - http->sockets_len) * sizeof(*grown));
+		http->sockets = grown;
+		http->sockets_len = len;
+	}
+	if (http->sockets[index] == NULL)
+		http->sockets[index] = calloc(1, sizeof(**http->sockets));
+	return http->sockets[index];
+}
+
+/* CURLMOPT_SOCKETFUNCTION: watch fd for what libcurl waits for. A socket it lets go of
+ * stays registered: the next transfer usually wants its connection again, and closing it
+ * takes it out of the epoll set by itself; an event for it meanwhile is dropped. */
+static int http_on_socket(CURL *easy, curl_socket_t fd, int what, void *userp, void *socketp)
+{
+	struct loop *loop = userp;
+	struct http *http = loop->http;
+	(void)easy;
+	(void)socketp;
+
+	if (what == CURL_POLL_REMOVE)
+		return 0;
+	struct http_socket *entry = http_socket_of(http, fd);
+	if (entry == NULL) {
+		http->callback_errno = ENOMEM;
+		return -1;
+	}
+	entry->source = (struct source){.kind = SOURCE_HTTP_SOCKET, .fd = fd};
+	struct epoll_event event = {
+	    .events = ((what & CURL_POLL_IN) ? EPOLLIN : 0) |
+		      ((what & CURL_POLL_OUT) ? EPOLLOUT : 0),
+	    .data.ptr = &entry->source,
+	};
+	int op = entry->events == 0 ? EPOLL_CTL_ADD : EPOLL_CTL_MOD;
+	int done = epoll_ctl(loop->epoll_fd, op, fd, &event);
+	if (done < 0 && errno == ENOENT) /* closed (so unregistered) and reopened */
+		done = epoll_ctl(loop->epoll_fd, EPOLL_CTL_ADD, fd, &event);
+	if (done < 0) {
+		http->callback_errno = errno;
+		return -1;
+	}
+	entry->events = event.events != 0 ? event.events : EPOLLERR;
+	return 0;
+}
+
+/* CURLMOPT_TIMERFUNCTION: call libcurl back in timeout_ms (-1: never; 0: at once, from the
+ * loop: the smallest timerfd expiry). */
+static int http_on_timer(CURLM *multi, long timeout_ms, void *userp)
+{
+	struct loop *loop = userp;
+	struct http *http = loop->http;
+	struct itimerspec when = {0}; /* all zero disarms it */
+	(void)multi;
+
+	if (timeout_ms >= 0) {
+		int64_t due_ns = run_now_ns() + (int64_t)timeout_ms * 1000000LL;
+		when.it_value.tv_sec = due_ns / 1000000000LL;
+		when.it_value.tv_nsec = due_ns % 1000000000LL;
+	}
+	if (timerfd_settime(http->timer.fd, TFD_TIMER_ABSTIME, &when, NULL) < 0) {
+		http->callback_errno = errno;
+		return -1;
+	}
+	return 0;
+}
+
+static void http_free(struct loop *loop)
+{
+	struct http *http = loop->http;
+
+	if (http == NULL)
+		return;
+	if (http->multi != NULL)
+		curl_multi_cleanup(http->multi); /* closes the connections it keeps */
+	for (size_t fd = 0; fd < http->sockets_len; fd++)
+		free(http->sockets[fd]);
+	free(http->sockets);
+	if (http->timer.fd >= 0)
+		close(http->timer.fd);
+	free(http);
+	loop->http = NULL;
+}
+
+static int http_setup(struct loop *loop)
+{
+	struct http *http;
+
+	if (loop->run->params.workload->kind != WORKLOAD_HTTP)
+		return 0;
+	http = calloc(1, sizeof(*http));
+	if (http == NULL)
+		return loop_fail(loop, ENOMEM, "http state");
+	loop->http = http;
+	http->timer = (struct source){.kind = SOURCE_HTTP_TIMER, .fd = -1};
+	http->timer.fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	if (http->timer.fd < 0)
+		return loop_fail(loop, errno, "timerfd_create for libcurl");
+	if (watch(loop, &http->timer, EPOLLIN) < 0)
+		return loop_fail(loop, errno, "epoll_ctl for libcurl's timer");
+	http->multi = curl_multi_init();
+	if (http->multi == NULL)
+		return loop_fail(loop, ENOMEM, "curl_multi_init");
+	curl_multi_setopt(http->multi, CURLMOPT_SOCKETFUNCTION, http_on_socket);
+	curl_multi_setopt(http->multi, CURLMOPT_SOCKETDATA, loop);
+	curl_multi_setopt(http->multi, CURLMOPT_TIMERFUNCTION, http_on_timer);
+	curl_multi_setopt(http->multi, CURLMOPT_TIMERDATA, loop);
+	/* one idle connection kept per coroutine (libcurl's own bound shrinks as finished
+	 * handles are removed, and then it closes what the next tasks would reuse) */
+	curl_multi_setopt(http->multi, CURLMOPT_MAXCONNECTS, loop->slot_count);
+	return 0;
+}
+
+/* wait_transfer() in a coroutine: its easy handle joins the multi handle, and the coroutine
+ * yields until libcurl hands the transfer back. libcurl 7.88 walks every connection for one
+ * to reuse when a transfer starts, and its cache when a finished one is removed: n^2 with n
+ * in flight. Before any transfer has ended there is none to reuse (CURLOPT_FRESH_CONNECT);
+ * when every task left has a coroutine already, none will reuse this one's connection
+ * (CURLOPT_FORBID_REUSE). */
+static CURLcode hook_transfer(void *self, CURL *easy)
+{
+	struct loop *loop = self;
+	struct slot *slot = loop->current;
+	struct http *http = loop->http;
+	long unstarted = loop->run->params.tasks - loop->next_task;
+
+	if (loop->winding_down || run_stopping() || http == NULL)
+		return CURLE_ABORTED_BY_CALLBACK;
+	curl_easy_setopt(easy, CURLOPT_PRIVATE, slot);
+	curl_easy_setopt(easy, CURLOPT_FRESH_CONNECT, http->ended == 0 ? 1L : 0L);
+	curl_easy_setopt(easy, CURLOPT_FORBID_REUSE,
+			 unstarted <= loop->free_count ? 1L : 0L);
+	if (curl_multi_add_handle(http->multi, easy) != CURLM_OK)
+		return CURLE_FAILED_INIT;
+	http->started++;
+	slot->easy = easy;
+	yield(loop, slot, SLOT_TRANSFER);
+	return slot->transfer_result;
+}
+
+/* Every transfer libcurl has finished: its coroutine goes on (checks it, prints it). */
+static void http_resume_done(struct loop *loop)
+{
+	struct http *http = loop->http;
+	int queued;
+
+	while (!loop->failed) {
+		CURLMsg *message = curl_multi_info_read(http->multi, &queued);
+		if (message == NULL)
+			break;
+		if (message->msg != CURLMSG_DONE)
+			continue;
+		struct slot *slot = NULL;
+		CURLcode result = message->data.result; /* message is gone with the handle */
+		curl_easy_getinfo(message->easy_handle, CURLINFO_PRIVATE, (char **)&slot);
+		curl_multi_remove_handle(http->multi, slot->easy);
+		http->ended++;
+		slot->easy = NULL;
+		slot->transfer_result = result;
+		resume(loop, slot);
+	}
+}
+
+static int http_act(struct loop *loop, curl_socket_t fd, int flags)
+{
+	struct http *http = loop->http;
+	int running;
+	CURLMcode rc = curl_multi_socket_action(http->multi, fd, flags, &running);
+
+	if (rc != CURLM_OK) {
+		if (http->callback_errno != 0)
+			return loop_fail(loop, http->callback_errno,
+					 "curl_multi_socket_action");
+		loop->failed = true;
+		return run_fail(loop->run, EIO, "coroutines: curl_multi_socket_action: %s",
+				curl_multi_strerror(rc));
+	}
+	http_resume_done(loop);
+	return 0;
+}
+
+static int on_http_socket(struct loop *loop, struct source *source, uint32_t events)
+{
+	int flags = 0;
+
+	if (events & EPOLLIN)
+		flags |= CURL_CSELECT_IN;
+	if (events & EPOLLOUT)
+		flags |= CURL_CSELECT_OUT;
+	if (events & (EPOLLERR | EPOLLHUP))
+		flags |= CURL_CSELECT_ERR;
+	return http_act(loop, source->fd, flags);
+}
+
+static int on_http_timer(struct loop *loop)
+{
+	uint64_t expirations;
+
+	if (read(loop->http->timer.fd, &expirations, sizeof(expirations)) < 0) {
+		if (errno == EAGAIN)
+			return 0; /* rearmed for later since epoll_wait() saw it fire */
+		return loop_fail(loop, errno, "read libcurl's timerfd");
+	}
+	return http_act(loop, CURL_SOCKET_TIMEOUT, 0);
+}
+
+/* Winding down: every transfer in flight leaves the multi handle, cancelled. */
+static void http_wind_down(struct loop *loop)
+{
+	for (long i = 0; loop->http != NULL && i < loop->slots_used; i++) {
+		struct slot *slot = &loop->slots[i];
+		if (slot->state != SLOT_TRANSFER)
+			continue;
+		curl_multi_remove_handle(loop->http->multi, slot->easy);
+		slot->easy = NULL;
+		slot->transfer_result = CURLE_ABORTED_BY_CALLBACK;
+		resume(loop, slot);
+	}
+}
+
+/* ---- storage per coroutine: what a thread keeps in pthread_setspecific ------------- */
+
+static void *hook_local_get(void *self, pthread_key_t key)
+{
+	struct loop *loop = self;
+	struct slot *slot = loop->current;
+
+	for (int i = 0; i < slot->local_count; i++) {
+		if (slot->locals[i].key == key)
+			return slot->locals[i].value;
+	}
+	return NULL;
+}
+
+static int hook_local_set(void *self, pthread_key_t key, void *value,
+			  void (*destructor)(void *value))
+{
+	struct loop *loop = self;
+	struct slot *slot = loop->current;
+	int i = 0;
+
+	while (i < slot->local_count && slot->locals[i].key != key)
+		i++;
+	if (i == SLOT_LOCALS)
+		return ENOMEM;
+	if (i == slot->local_count)
+		slot->local_count++;
+	slot->locals[i] = (struct slot_local){key, value, destructor};
+	return 0;
+}
+
+/* The end of the run: each coroutine's values go, as a thread's do when it exits. */
+static void locals_free(struct loop *loop)
+{
+	for (long i = 0; i < loop->slots_used; i++) {
+		struct slot *slot = &loop->slots[i];
+		for (int k = 0; k < slot->local_count; k++) {
+			if (slot->locals[k].destructor != NULL && slot->locals[k].value != NULL)
+				slot->locals[k].destructor(slot->locals[k].value);
+		}
+		slot->local_count = 0;
+	}
+}
+
+static const struct wait_hooks coroutine_hooks = {
+    .sleep_until = hook_sleep_until,
+    .elsewhere = hook_elsewhere,
+    .transfer = hook_transfer,
+    .local_get = hook_local_get,
+    .local_set = hook_local_set,
+};
+
+/* ---- the loop ------------------------------------------------------------------------ */
+
+/* Start tasks until --jobs are in flight; each runs until its first wait. HTTP: at most
+ * HTTP_MULTI_ADDS_PER_ROUND per round (see bench/http_multi.h). */
+static int start_tasks(struct loop *loop)
+{
+	struct run *run = loop->run;
+	long round = 0;
+
+	while (loop->next_task < run->params.tasks && loop->free_count > 0 &&
+	       !run_stopping() && !loop->failed &&
+	       (loop->http == NULL || round < HTTP_MULTI_ADDS_PER_ROUND)) {
+		slot_start(loop, &run->tasks[loop->next_task++]);
+		round++;
+	}
+	return loop->failed ? -1 : arm_timer(loop);
+}
+
+static int loop_iterate(struct loop *loop)
+{
+	struct epoll_event events[LOOP_EVENTS];
+	int result = 0;
+
+	int ready = epoll_wait(loop->epoll_fd, events, LOOP_EVENTS, -1);
+	if (ready < 0)
+		return errno == EINTR ? 0 : loop_fail(loop, errno, "epoll_wait");
+	for (int i = 0; i < ready && result == 0 && !loop->failed; i++) {
+		struct source *source = events[i].data.ptr;
+		switch (source->kind) {
+		case SOURCE_STOP:
+			return 0; /* the caller sees run_stopping() */
+		case SOURCE_TIMER:
+			result = on_timer(loop);
+			break;
+		case SOURCE_POOL:
+			result = on_pool(loop);
+			break;
+		case SOURCE_HTTP_SOCKET:
+			result = on_http_socket(loop, source, events[i].events);
+			break;
+		case SOURCE_HTTP_TIMER:
+			result = on_http_timer(loop);
+			break;
+		}
+	}
+	if (result < 0 || loop->failed)
+		return -1;
+	run_sample_threads(loop->run, false);
+	return start_tasks(loop);
+}
+
+/* The run stops (Ctrl-C, a failure) or is done: every coroutine still waiting is resumed
+ * with its wait cancelled, and runs its own code to its end (closes its file, frees its
+ * buffer), as a thread would after Ctrl-C; later waits return at once. */
+static void wind_down(struct loop *loop)
+{
+	loop->winding_down = true;
+	pool_wind_down(loop);
+	http_wind_down(loop);
+	while (loop->deadlines.len > 0) {
+		struct slot *slot = &loop->slots[minheap_pop(&loop->deadlines).value];
+		slot->wake = -ECANCELED;
+		resume(loop, slot);
+	}
+}
+
+static int loop_setup(struct loop *loop)
+{
+	struct run *run = loop->run;
+	const char *failed = "mmap";
+
+	loop->slot_count = run_jobs(run);
+	loop->slots = calloc((size_t)loop->slot_count, sizeof(*loop->slots));
+	loop->free_slots = calloc((size_t)loop->slot_count, sizeof(*loop->free_slots));
+	if (loop->slots == NULL || loop->free_slots == NULL)
+		return loop_fail(loop, ENOMEM, "coroutine slots");
+	for (long i = loop->slot_count - 1; i >= 0; i--)
+		loop->free_slots[loop->free_count++] = i; /* slot 0 on top */
+	int err = coro_stacks_init(&loop->stacks, loop->slot_count,
+				   (size_t)run->params.stack_bytes, &failed);
+	if (err < 0)
+		return loop_fail(loop, -err, failed);
+	run->stack_reserved_bytes =
+	    (uint64_t)loop->slot_count * coro_stack_bytes(&loop->stacks);
+	if (minheap_init(&loop->deadlines, (size_t)loop->slot_count) < 0)
+		return loop_fail(loop, ENOMEM, "timer heap");
+	loop->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
+	if (loop->epoll_fd < 0)
+		return loop_fail(loop, errno, "epoll_create1");
+	loop->timer.fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	if (loop->timer.fd < 0)
+		return loop_fail(loop, errno, "timerfd_create");
+	if (watch(loop, &loop->stop, EPOLLIN) < 0 || watch(loop, &loop->timer, EPOLLIN) < 0)
+		return loop_fail(loop, errno, "epoll_ctl");
+	if (pool_setup(loop) < 0 || http_setup(loop) < 0)
+		return -1;
+	coro_thread(&loop->thread);
+	return 0;
+}
+
+static void loop_teardown(struct loop *loop)
+{
+	locals_free(loop); /* the easy handles, before the multi handle goes */
+	http_free(loop);
+	pool_free(loop->pool);
+	for (long i = 0; loop->slots != NULL && i < loop->slots_used; i++)
+		coro_forget(&loop->slots[i].coro);
+	loop->run->stack_resident_bytes =
+	    coro_stacks_resident_bytes(&loop->stacks, loop->slots_used);
+	loop->run->coroutine_switches = coro_switches();
+	coro_stacks_free(&loop->stacks);
+	if (loop->timer.fd >= 0)
+		close(loop->timer.fd);
+	if (loop->epoll_fd >= 0)
+		close(loop->epoll_fd);
+	minheap_free(&loop->deadlines);
+	free(loop->free_slots);
+	free(loop->slots);
+}
+
+static int coroutines_run(struct run *run)
+{
+	struct loop loop = {
+	    .run = run,
+	    .epoll_fd = -1,
+	    .stop = {.kind = SOURCE_STOP, .fd = run_stop_fd},
+	    .timer = {.kind = SOURCE_TIMER, .fd = -1},
+	};
+	struct overflow_watch overflow = {0};
+	int result = -1;
+
+	coroutines_loop = &loop;
+	if (loop_setup(&loop) < 0 || overflow_watch_start(&loop, &overflow) < 0)
+		goto out_teardown;
+	wait_hooks_install(&coroutine_hooks, &loop);
+	start_tasks(&loop);
+	while (loop.done < run->params.tasks && !run_stopping() && !loop.failed) {
+		if (loop_iterate(&loop) < 0)
+			break;
+	}
+	result = loop.failed && run->harness_message[0] != '\0' ? -1 : 0;
+	wind_down(&loop);
+	wait_hooks_install(NULL, NULL);
+	run_cancel_pending(run);
+out_teardown:
+	overflow_watch_stop(&overflow);
+	loop_teardown(&loop);
+	coroutines_loop = NULL;
+	return result;
+}
+
+const struct strategy strategy_coroutines = {
+    .name = "coroutines",
+    .summary = "one thread: each task's blocking code on its own stack, yielding to an "
+	       "epoll loop where it would block (swapcontext)",
+    .flags = STRATEGY_ONE_THREAD | STRATEGY_FILE_POOL,
+    .workloads = WORKLOAD_BIT(WORKLOAD_SLEEP) | WORKLOAD_BIT(WORKLOAD_FILE) |
+		 WORKLOAD_BIT(WORKLOAD_HTTP),
+    .run = coroutines_run,
+};
