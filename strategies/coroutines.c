@@ -533,6 +533,7 @@ static void pool_wind_down(struct loop *loop)
 struct http_socket {
 	struct source source; /* first member: epoll hands back &source */
 	uint32_t events;      /* what epoll was last told, 0 when not registered */
+	bool wanted;	      /* libcurl waits on it: else an event for it is dropped */
 };
 
 struct http {
@@ -543,6 +544,7 @@ struct http {
 	long added;		 /* transfers added in this round of the loop */
 	long started;		 /* transfers handed to libcurl */
 	long ended;		 /* transfers libcurl has handed back */
+	int64_t timer_due_ns;	 /* when the timerfd fires (CLOCK_MONOTONIC), 0: disarmed */
 	int callback_errno;	 /* why one of libcurl's callbacks failed, or 0 */
 };
 
@@ -577,8 +579,11 @@ static int http_on_socket(CURL *easy, curl_socket_t fd, int what, void *userp, v
 	(void)easy;
 	(void)socketp;
 
-	if (what == CURL_POLL_REMOVE)
+	if (what == CURL_POLL_REMOVE) {
+		if ((size_t)fd < http->sockets_len && http->sockets[fd] != NULL)
+			http->sockets[fd]->wanted = false;
 		return 0;
+	}
 	struct http_socket *entry = http_socket_of(http, fd);
 	if (entry == NULL) {
 		http->callback_errno = ENOMEM;
@@ -599,20 +604,28 @@ static int http_on_socket(CURL *easy, curl_socket_t fd, int what, void *userp, v
 		return -1;
 	}
 	entry->events = event.events != 0 ? event.events : EPOLLERR;
+	entry->wanted = true;
 	return 0;
 }
 
 /* CURLMOPT_TIMERFUNCTION: call libcurl back in timeout_ms (-1: never; 0: at once, from the
- * loop: the smallest timerfd expiry). */
+ * loop). libcurl asks for 0 on every handle added: a timerfd that is due already stays
+ * readable until the loop reads it, and needs no new system call. */
 static int http_on_timer(CURLM *multi, long timeout_ms, void *userp)
 {
 	struct loop *loop = userp;
 	struct http *http = loop->http;
 	struct itimerspec when = {0}; /* all zero disarms it */
+	int64_t now_ns = run_now_ns();
+	int64_t due_ns = 0;
 	(void)multi;
 
+	if (timeout_ms == 0 && http->timer_due_ns != 0 && http->timer_due_ns <= now_ns)
+		return 0;
+	if (timeout_ms < 0 && http->timer_due_ns == 0)
+		return 0;
 	if (timeout_ms >= 0) {
-		int64_t due_ns = run_now_ns() + (int64_t)timeout_ms * 1000000LL;
+		due_ns = now_ns + (int64_t)timeout_ms * 1000000LL;
 		when.it_value.tv_sec = due_ns / 1000000000LL;
 		when.it_value.tv_nsec = due_ns % 1000000000LL;
 	}
@@ -620,6 +633,7 @@ static int http_on_timer(CURLM *multi, long timeout_ms, void *userp)
 		http->callback_errno = errno;
 		return -1;
 	}
+	http->timer_due_ns = due_ns;
 	return 0;
 }
 
@@ -739,8 +753,17 @@ static int http_act(struct loop *loop, curl_socket_t fd, int flags)
 
 static int on_http_socket(struct loop *loop, struct source *source, uint32_t events)
 {
+	struct http_socket *entry = (struct http_socket *)source;
 	int flags = 0;
 
+	if (!entry->wanted) {
+		/* libcurl let go of it (an idle connection the server closed, say): level-
+		 * triggered epoll would report it again and again, so stop watching it */
+		if (entry->events != 0)
+			epoll_ctl(loop->epoll_fd, EPOLL_CTL_DEL, source->fd, NULL);
+		entry->events = 0;
+		return 0;
+	}
 	if (events & EPOLLIN)
 		flags |= CURL_CSELECT_IN;
 	if (events & EPOLLOUT)
@@ -759,6 +782,7 @@ static int on_http_timer(struct loop *loop)
 			return 0; /* rearmed for later since epoll_wait() saw it fire */
 		return loop_fail(loop, errno, "read libcurl's timerfd");
 	}
+	loop->http->timer_due_ns = 0; /* a one-shot timer that fired is disarmed */
 	return http_act(loop, CURL_SOCKET_TIMEOUT, 0);
 }
 
