@@ -20,6 +20,23 @@
 #define CORO_GUARDS_PER_CALL 1024 /* ranges per process_madvise() (IOV_MAX) */
 #define CORO_MAPS_RESERVE 1024	  /* mappings left for everything else */
 
+/* The registers a signal handler's context holds, by architecture. */
+#if defined(__x86_64__)
+static void coro_set_pc_sp(ucontext_t *context, uintptr_t pc, uintptr_t sp)
+{
+	context->uc_mcontext.gregs[REG_RIP] = (greg_t)pc;
+	context->uc_mcontext.gregs[REG_RSP] = (greg_t)(sp - 8); /* as after a call */
+}
+#elif defined(__aarch64__)
+static void coro_set_pc_sp(ucontext_t *context, uintptr_t pc, uintptr_t sp)
+{
+	context->uc_mcontext.pc = pc;
+	context->uc_mcontext.sp = sp;
+}
+#else
+#error "coro_set_pc_sp: only x86-64 and arm64 are known"
+#endif
+
 static uint64_t coro_switch_count;	     /* every coro_switch() of the process */
 static __thread struct coro *coro_entering;  /* the coroutine being switched to */
 static __thread struct coro *coro_leaving;   /* the one being switched from */
@@ -68,6 +85,21 @@ void coro_switch(struct coro *from, struct coro *to)
 	coro_arrived(from);
 }
 
+void coro_exit(struct coro *self)
+{
+	self->finished = true;
+	coro_switch(self, self->back);
+	__builtin_unreachable(); /* a finished coroutine is never resumed */
+}
+
+void coro_redirect(void *signal_context, void (*fn)(void), void *stack,
+		   size_t stack_bytes)
+{
+	uintptr_t top = ((uintptr_t)stack + stack_bytes) & ~(uintptr_t)15;
+
+	coro_set_pc_sp(signal_context, (uintptr_t)fn, top);
+}
+
 /* Where every coroutine begins (makecontext passes only ints: the coroutine is the one being
  * entered), and where it ends: the last switch, back to where it came from. */
 static void coro_trampoline(void)
@@ -76,8 +108,7 @@ static void coro_trampoline(void)
 
 	coro_arrived(self);
 	self->entry(self->arg);
-	self->finished = true;
-	coro_switch(self, self->back);
+	coro_exit(self);
 }
 
 void coro_make(struct coro *coro, void *stack, size_t stack_bytes,

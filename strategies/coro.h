@@ -35,6 +35,15 @@ void coro_make(struct coro *coro, void *stack, size_t stack_bytes,
  * saves and restores the signal mask: one rt_sigprocmask system call per switch. */
 void coro_switch(struct coro *from, struct coro *to);
 
+/* In a coroutine: end it here (as if its entry function returned), switching to back. */
+void coro_exit(struct coro *self) __attribute__((noreturn));
+
+/* In a signal handler, given its third argument: when the handler returns, the interrupted
+ * flow goes on in fn, on [stack, stack + stack_bytes), rather than where it was: a way out of
+ * a coroutine whose own stack is used up. */
+void coro_redirect(void *signal_context, void (*fn)(void), void *stack,
+		   size_t stack_bytes);
+
 /* A finished coroutine's last remains (ThreadSanitizer's fiber). */
 void coro_forget(struct coro *coro);
 

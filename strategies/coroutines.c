@@ -7,7 +7,6 @@
  * event comes. Teaches: swapcontext, epoll_wait, timerfd, eventfd, sigaltstack. */
 #include <errno.h>
 #include <pthread.h>
-#include <setjmp.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,6 +26,7 @@
 #define LOOP_EVENTS 256		     /* events taken per epoll_wait() */
 #define SLOT_LOCALS 4		     /* wait_local_set() keys a coroutine may hold */
 #define ALT_STACK_BYTES (64u << 10)  /* the SIGSEGV handler's own stack */
+#define RESCUE_STACK_BYTES (64u << 10) /* where an overflowed coroutine ends */
 
 /* What an epoll event is about: the pointer in epoll_event.data points at one of these. */
 enum source_kind {
@@ -72,6 +72,7 @@ struct slot {
 	CURL *easy;			       /* transfer: the handle in the multi handle */
 	struct slot_local locals[SLOT_LOCALS]; /* wait_local_set()'s values */
 	int local_count;		       /* entries in locals */
+	bool overflowed;		       /* it ran into its guard page */
 };
 
 struct pool; /* the read workers, below */
@@ -98,7 +99,7 @@ struct loop {
 	bool failed;		  /* a harness failure or an overflow: stop */
 	struct pool *pool;	  /* file: the read workers (NULL with --inline) */
 	struct http *http;	  /* http: the multi handle */
-	sigjmp_buf overflow_jump; /* where the SIGSEGV handler returns to the loop */
+	void *rescue_stack;	  /* RESCUE_STACK_BYTES where an overflowed coroutine ends */
 };
 
 /* The loop of this process, for the SIGSEGV handler and the read workers. */
@@ -121,19 +122,16 @@ static int watch(struct loop *loop, struct source *source, uint32_t events)
 static void slot_finished(struct loop *loop, struct slot *slot);
 static void slot_overflowed(struct loop *loop, struct slot *slot);
 
-/* Run slot until it waits again or its task is over. A stack overflow in it comes back here
- * through the SIGSEGV handler's siglongjmp (sigsetjmp without the signal mask: no system
- * call; the handler runs with SA_NODEFER, so nothing stays blocked). */
+/* Run slot until it waits again or its task is over (or it overflowed its stack). */
 static void resume(struct loop *loop, struct slot *slot)
 {
 	slot->state = SLOT_RUNNING;
 	loop->current = slot;
-	if (sigsetjmp(loop->overflow_jump, 0) == 0)
-		coro_switch(&loop->thread, &slot->coro);
-	else
-		slot_overflowed(loop, slot);
+	coro_switch(&loop->thread, &slot->coro);
 	loop->current = NULL;
-	if (slot->coro.finished)
+	if (slot->overflowed)
+		slot_overflowed(loop, slot);
+	else if (slot->coro.finished)
 		slot_finished(loop, slot);
 }
 
@@ -199,16 +197,26 @@ static void say(const char *text)
 	}
 }
 
+/* Where an overflowed coroutine goes when the handler returns: on the rescue stack, still
+ * as that coroutine, it ends itself, switching back to the loop for the last time. */
+static void overflow_exit(void)
+{
+	struct slot *slot = coroutines_loop->current;
+
+	slot->overflowed = true;
+	coro_exit(&slot->coro);
+}
+
 /* SIGSEGV, on its own stack (sigaltstack: the coroutine's is used up). A fault in a guard
  * page is a coroutine that ran off the bottom of its stack: say which, at once (the rest of
- * the run may not get far if the coroutine held a lock), and jump back to the loop, which
- * abandons it and stops the run. Any other fault is a bug: the default action, a core. */
+ * the run may not get far if the coroutine held a lock), and return into overflow_exit()
+ * rather than into the fault; the loop abandons the coroutine and stops the run. Any other
+ * fault is a bug: the default action, a core. */
 static void on_segv(int signo, siginfo_t *info, void *context)
 {
 	struct loop *loop = coroutines_loop;
 	char line[200];
 	size_t len = 0;
-	(void)context;
 
 	long index = loop != NULL ? coro_stacks_guard_of(&loop->stacks, info->si_addr) : -1;
 	if (index < 0 || loop->current != &loop->slots[index]) {
@@ -230,11 +238,11 @@ static void on_segv(int signo, siginfo_t *info, void *context)
 	}
 	line[len] = '\0';
 	say(line);
-	siglongjmp(loop->overflow_jump, 1);
+	coro_redirect(context, overflow_exit, loop->rescue_stack, RESCUE_STACK_BYTES);
 }
 
-/* Back in the loop after an overflow: the task failed, its coroutine is never resumed (its
- * stack is left as it is), and the run stops; the other coroutines are unwound. */
+/* Back in the loop after an overflow: the task failed, its coroutine is never resumed (what
+ * its frames held is abandoned), and the run stops; the other coroutines are unwound. */
 static void slot_overflowed(struct loop *loop, struct slot *slot)
 {
 	struct task *task = slot->task;
@@ -255,19 +263,20 @@ static void slot_overflowed(struct loop *loop, struct slot *slot)
 struct overflow_watch {
 	stack_t old_stack;	    /* the thread's alternate stack before */
 	struct sigaction old_segv;  /* SIGSEGV's action before */
-	void *alt_stack;	    /* the handler's stack */
+	void *alt_stack;	    /* the handler's stack, then the rescue stack */
 };
 
 static int overflow_watch_start(struct loop *loop, struct overflow_watch *w)
 {
 	struct sigaction action = {.sa_sigaction = on_segv,
-				   .sa_flags = SA_SIGINFO | SA_ONSTACK | SA_NODEFER};
-	w->alt_stack = mmap(NULL, ALT_STACK_BYTES, PROT_READ | PROT_WRITE,
-			    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+				   .sa_flags = SA_SIGINFO | SA_ONSTACK};
+	w->alt_stack = mmap(NULL, ALT_STACK_BYTES + RESCUE_STACK_BYTES,
+			    PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (w->alt_stack == MAP_FAILED) {
 		w->alt_stack = NULL;
 		return loop_fail(loop, errno, "mmap for the signal stack");
 	}
+	loop->rescue_stack = (char *)w->alt_stack + ALT_STACK_BYTES;
 	stack_t alt = {.ss_sp = w->alt_stack, .ss_size = ALT_STACK_BYTES};
 	if (sigaltstack(&alt, &w->old_stack) < 0)
 		return loop_fail(loop, errno, "sigaltstack");
@@ -283,7 +292,7 @@ static void overflow_watch_stop(struct overflow_watch *w)
 		return;
 	sigaction(SIGSEGV, &w->old_segv, NULL);
 	sigaltstack(&w->old_stack, NULL);
-	munmap(w->alt_stack, ALT_STACK_BYTES);
+	munmap(w->alt_stack, ALT_STACK_BYTES + RESCUE_STACK_BYTES);
 }
 
 /* ---- sleep: deadlines in a min-heap behind one timerfd ------------------------------ */
