@@ -18,7 +18,7 @@
 #include <unistd.h>
 
 #include "coro.h"
-#include "http_multi.h"
+#include "loop_http.h"
 #include "../bench/core/minheap.h"
 #include "../bench/core/strategy.h"
 #include "../bench/core/wait.h"
@@ -864,7 +864,7 @@ static const struct wait_hooks coroutine_hooks = {
 /* ---- the loop ------------------------------------------------------------------------ */
 
 /* Start tasks until --jobs are in flight; each runs until its first wait. HTTP: at most
- * HTTP_MULTI_ADDS_PER_ROUND per round (see bench/http_multi.h). */
+ * LOOP_HTTP_ADDS_PER_ROUND per round (see strategies/loop_http.h). */
 static int start_tasks(struct loop *loop)
 {
 	struct run *run = loop->run;
@@ -872,7 +872,7 @@ static int start_tasks(struct loop *loop)
 
 	while (loop->next_task < run->params.tasks && loop->free_count > 0 &&
 	       !run_stopping() && !loop->failed &&
-	       (loop->http == NULL || round < HTTP_MULTI_ADDS_PER_ROUND)) {
+	       (loop->http == NULL || round < LOOP_HTTP_ADDS_PER_ROUND)) {
 		slot_start(loop, &run->tasks[loop->next_task++]);
 		round++;
 	}
