@@ -1,8 +1,9 @@
-/* coro.c - the context switch and the stacks behind strategies/coroutines.c. A switch is glibc's
- * swapcontext(): it saves the callee-saved registers, the stack pointer and the FPU control
- * words, and it also saves and restores the signal mask, which is a system call
- * (rt_sigprocmask) on every switch: the price of a portable switch. Teaches: makecontext,
- * swapcontext, mmap, madvise(MADV_GUARD_INSTALL), mincore. */
+/* coro.c - the context switch and the stacks behind strategies/coroutines.c. A
+ * switch is glibc's swapcontext(): it saves the callee-saved registers, the
+ * stack pointer and the FPU control words, and it also saves and restores the
+ * signal mask, which is a system call (rt_sigprocmask) on every switch: the
+ * price of a portable switch. Teaches: makecontext, swapcontext, mmap,
+ * madvise(MADV_GUARD_INSTALL), mincore. */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -15,7 +16,8 @@
 #include "coro_sanitizer.h"
 
 #ifndef MADV_GUARD_INSTALL
-#define MADV_GUARD_INSTALL 102 /* Linux 6.13: a guard region that keeps the VMA whole */
+#define MADV_GUARD_INSTALL                                                     \
+	102 /* Linux 6.13: a guard region that keeps the VMA whole */
 #endif
 #define CORO_GUARDS_PER_CALL 1024 /* ranges per process_madvise() (IOV_MAX) */
 #define CORO_MAPS_RESERVE 1024	  /* mappings left for everything else */
@@ -25,7 +27,8 @@
 static void coro_set_pc_sp(ucontext_t *context, uintptr_t pc, uintptr_t sp)
 {
 	context->uc_mcontext.gregs[REG_RIP] = (greg_t)pc;
-	context->uc_mcontext.gregs[REG_RSP] = (greg_t)(sp - 8); /* as after a call */
+	context->uc_mcontext.gregs[REG_RSP] =
+	    (greg_t)(sp - 8); /* as after a call */
 }
 #elif defined(__aarch64__)
 static void coro_set_pc_sp(ucontext_t *context, uintptr_t pc, uintptr_t sp)
@@ -37,10 +40,12 @@ static void coro_set_pc_sp(ucontext_t *context, uintptr_t pc, uintptr_t sp)
 #error "coro_set_pc_sp: only x86-64 and arm64 are known"
 #endif
 
-static uint64_t coro_switch_count;	     /* every coro_switch() of the process */
-static __thread struct coro *coro_entering;  /* the coroutine being switched to */
-static __thread struct coro *coro_leaving;   /* the one being switched from */
-static __thread struct coro *coro_template;  /* the thread's: a context to copy */
+static uint64_t coro_switch_count; /* every coro_switch() of the process */
+static __thread struct coro
+    *coro_entering;			   /* the coroutine being switched to */
+static __thread struct coro *coro_leaving; /* the one being switched from */
+static __thread struct coro
+    *coro_template; /* the thread's: a context to copy */
 
 void coro_thread(struct coro *thread)
 {
@@ -55,8 +60,9 @@ uint64_t coro_switches(void)
 	return coro_switch_count;
 }
 
-/* Right after a switch, in the flow that was resumed: AddressSanitizer learns it is on self's
- * stack again, and tells where the stack switched from was (the thread's, the first time). */
+/* Right after a switch, in the flow that was resumed: AddressSanitizer learns
+ * it is on self's stack again, and tells where the stack switched from was (the
+ * thread's, the first time). */
 static void coro_arrived(struct coro *self)
 {
 	const void *bottom = NULL;
@@ -100,8 +106,9 @@ void coro_redirect(void *signal_context, void (*fn)(void), void *stack,
 	coro_set_pc_sp(signal_context, (uintptr_t)fn, top);
 }
 
-/* Where every coroutine begins (makecontext passes only ints: the coroutine is the one being
- * entered), and where it ends: the last switch, back to where it came from. */
+/* Where every coroutine begins (makecontext passes only ints: the coroutine is
+ * the one being entered), and where it ends: the last switch, back to where it
+ * came from. */
 static void coro_trampoline(void)
 {
 	struct coro *self = coro_entering;
@@ -116,8 +123,9 @@ void coro_make(struct coro *coro, void *stack, size_t stack_bytes,
 {
 	void *fiber = coro->tsan_fiber;
 
-	/* a copy of the thread's context rather than getcontext(), which is one more
-	 * rt_sigprocmask: the registers are set by makecontext, the mask is the thread's */
+	/* a copy of the thread's context rather than getcontext(), which is one
+	 * more rt_sigprocmask: the registers are set by makecontext, the mask
+	 * is the thread's */
 	memcpy(&coro->context, &coro_template->context, sizeof(coro->context));
 	coro->context.uc_mcontext.fpregs = &coro->context.__fpregs_mem;
 	coro->context.uc_stack.ss_sp = stack;
@@ -141,7 +149,8 @@ void coro_forget(struct coro *coro)
 	coro->tsan_fiber = NULL;
 }
 
-/* ---- stacks ------------------------------------------------------------------------ */
+/* ---- stacks
+ * ------------------------------------------------------------------------ */
 
 static size_t coro_page_bytes(void)
 {
@@ -176,8 +185,9 @@ static long coro_maps_max(void)
 	return most;
 }
 
-/* Every guard page as a guard region, CORO_GUARDS_PER_CALL of them per process_madvise() on
- * this process's pidfd. 0, or -errno (EINVAL: a kernel before 6.13). */
+/* Every guard page as a guard region, CORO_GUARDS_PER_CALL of them per
+ * process_madvise() on this process's pidfd. 0, or -errno (EINVAL: a kernel
+ * before 6.13). */
 static int coro_guard_regions(struct coro_stacks *stacks)
 {
 	struct iovec ranges[CORO_GUARDS_PER_CALL];
@@ -193,7 +203,8 @@ static int coro_guard_regions(struct coro_stacks *stacks)
 			n = CORO_GUARDS_PER_CALL;
 		for (long i = 0; i < n; i++) {
 			ranges[i].iov_base =
-			    stacks->base + (size_t)(first + i) * stacks->slot_bytes;
+			    stacks->base +
+			    (size_t)(first + i) * stacks->slot_bytes;
 			ranges[i].iov_len = stacks->guard_bytes;
 		}
 		if (syscall(SYS_process_madvise, pidfd, ranges, (size_t)n,
@@ -204,15 +215,17 @@ static int coro_guard_regions(struct coro_stacks *stacks)
 	return err;
 }
 
-/* An older kernel: a PROT_NONE page per slot, each a mapping of its own (with the stack
- * between, two per slot): refuse what vm.max_map_count would not allow. */
+/* An older kernel: a PROT_NONE page per slot, each a mapping of its own (with
+ * the stack between, two per slot): refuse what vm.max_map_count would not
+ * allow. */
 static int coro_guard_pages(struct coro_stacks *stacks, const char **failed)
 {
 	long needed = 2 * stacks->count + coro_maps_now() + CORO_MAPS_RESERVE;
 
 	if (needed > coro_maps_max()) {
-		*failed = "guard pages (vm.max_map_count is too low for a PROT_NONE "
-			  "page per stack; lower --jobs)";
+		*failed =
+		    "guard pages (vm.max_map_count is too low for a PROT_NONE "
+		    "page per stack; lower --jobs)";
 		return -ENOMEM;
 	}
 	for (long i = 0; i < stacks->count; i++) {
@@ -237,9 +250,9 @@ int coro_stacks_init(struct coro_stacks *stacks, long count, size_t stack_bytes,
 	stacks->slot_bytes = page + usable;
 	stacks->count = count;
 	stacks->map_bytes = stacks->slot_bytes * (size_t)count;
-	void *map = mmap(NULL, stacks->map_bytes, PROT_READ | PROT_WRITE,
-			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_STACK,
-			 -1, 0);
+	void *map = mmap(
+	    NULL, stacks->map_bytes, PROT_READ | PROT_WRITE,
+	    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_STACK, -1, 0);
 	if (map == MAP_FAILED) {
 		*failed = "mmap for the stacks";
 		return -errno;

@@ -1,5 +1,6 @@
-/* coro_sanitizer.h - telling AddressSanitizer and ThreadSanitizer that the thread changes
- * stacks (strategies/coro.c). Without a sanitizer every call is an empty stub. */
+/* coro_sanitizer.h - telling AddressSanitizer and ThreadSanitizer that the
+ * thread changes stacks (strategies/coro.c). Without a sanitizer every call is
+ * an empty stub. */
 #ifndef IOSTRAT_CORO_SANITIZER_H
 #define IOSTRAT_CORO_SANITIZER_H
 
@@ -13,8 +14,8 @@ static inline void coro_asan_start(void **fake_stack_save, const void *bottom,
 {
 	__sanitizer_start_switch_fiber(fake_stack_save, bottom, bytes);
 }
-static inline void coro_asan_finish(void *fake_stack_save, const void **bottom_old,
-				    size_t *bytes_old)
+static inline void coro_asan_finish(void *fake_stack_save,
+				    const void **bottom_old, size_t *bytes_old)
 {
 	__sanitizer_finish_switch_fiber(fake_stack_save, bottom_old, bytes_old);
 }
@@ -26,8 +27,8 @@ static inline void coro_asan_start(void **fake_stack_save, const void *bottom,
 	(void)bottom;
 	(void)bytes;
 }
-static inline void coro_asan_finish(void *fake_stack_save, const void **bottom_old,
-				    size_t *bytes_old)
+static inline void coro_asan_finish(void *fake_stack_save,
+				    const void **bottom_old, size_t *bytes_old)
 {
 	(void)fake_stack_save;
 	(void)bottom_old;

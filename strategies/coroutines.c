@@ -1,34 +1,36 @@
-/* coroutines.c - the tutorial's await, in C: one thread, one epoll loop, and every task a
- * coroutine running the same straight-line task code as blocking, processes and threads, on
- * a small stack of its own (strategies/coro.c). Where that code would block it calls
- * bench/core/wait.h, whose hooks here yield to the loop: a sleep becomes a deadline in a
- * min-heap behind one timerfd, a read goes to worker threads that wake the loop through an
- * eventfd, a transfer joins libcurl's multi handle. The loop resumes the coroutine when its
- * event comes. Teaches: swapcontext, epoll_wait, timerfd, eventfd, sigaltstack. */
+/* coroutines.c - the tutorial's await, in C: one thread, one epoll loop, and
+ * every task a coroutine running the same straight-line task code as blocking,
+ * processes and threads, on a small stack of its own (strategies/coro.c). Where
+ * that code would block it calls bench/core/wait.h, whose hooks here yield to
+ * the loop: a sleep becomes a deadline in a min-heap behind one timerfd, a read
+ * goes to worker threads that wake the loop through an eventfd, a transfer
+ * joins libcurl's multi handle. The loop resumes the coroutine when its event
+ * comes. Teaches: swapcontext, epoll_wait, timerfd, eventfd, sigaltstack. */
 #include <errno.h>
-#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
-#include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <sys/timerfd.h>
 #include <unistd.h>
 
 #include "coro.h"
 #include "loop_http.h"
+#include "loop_pool.h"
 #include "../bench/core/minheap.h"
 #include "../bench/core/strategy.h"
 #include "../bench/core/wait.h"
 
-#define LOOP_EVENTS 256		     /* events taken per epoll_wait() */
-#define SLOT_LOCALS 4		     /* wait_local_set() keys a coroutine may hold */
-#define ALT_STACK_BYTES (64u << 10)  /* the SIGSEGV handler's own stack */
-#define RESCUE_STACK_BYTES (64u << 10) /* where an overflowed coroutine ends */
+#define LOOP_EVENTS 256 /* events taken per epoll_wait() */
+#define SLOT_LOCALS 4	/* wait_local_set() keys a coroutine may hold */
+#define ALT_STACK_BYTES (64u << 10)    /* the SIGSEGV handler's own stack */
+#define RESCUE_STACK_BYTES (64u << 10) /* where an overflowed coroutine ends   \
+					*/
 
-/* What an epoll event is about: the pointer in epoll_event.data points at one of these. */
+/* What an epoll event is about: the pointer in epoll_event.data points at one
+ * of these. */
 enum source_kind {
 	SOURCE_STOP,	    /* the run's stop eventfd: Ctrl-C or SIGTERM */
 	SOURCE_TIMER,	    /* the timerfd behind the sleep deadlines */
@@ -44,62 +46,70 @@ struct source {
 
 /* What a coroutine waits for, while it is switched out. */
 enum slot_state {
-	SLOT_FREE = 0,	 /* no task */
-	SLOT_RUNNING,	 /* switched to, or runnable */
-	SLOT_SLEEPING,	 /* a deadline in the heap */
-	SLOT_ELSEWHERE,	 /* a read worker has its work */
-	SLOT_TRANSFER,	 /* its easy handle is in the multi handle */
-	SLOT_ABANDONED,	 /* it overflowed its stack: never resumed, its stack left alone */
+	SLOT_FREE = 0,	/* no task */
+	SLOT_RUNNING,	/* switched to, or runnable */
+	SLOT_SLEEPING,	/* a deadline in the heap */
+	SLOT_ELSEWHERE, /* a read worker has its work */
+	SLOT_TRANSFER,	/* its easy handle is in the multi handle */
+	SLOT_ABANDONED, /* it overflowed its stack: never resumed, its stack
+			   left alone */
 };
 
-/* wait_local_set() for a coroutine: what pthread_setspecific is for a thread. */
+/* wait_local_set() for a coroutine: what pthread_setspecific is for a thread.
+ */
 struct slot_local {
 	pthread_key_t key;		 /* the workload's key */
 	void *value;			 /* this coroutine's value */
 	void (*destructor)(void *value); /* called at the end of the run */
 };
 
-/* One coroutine: its context and stack, and what it waits for. A slot runs one task after
- * another (with --jobs below the task count), as a thread of a pool would. */
+/* One coroutine: its context and stack, and what it waits for. A slot runs one
+ * task after another (with --jobs below the task count), as a thread of a pool
+ * would. */
 struct slot {
-	struct coro coro;		       /* context and stack */
-	struct task *task;		       /* the task it runs, NULL when free */
-	enum slot_state state;		       /* what it waits for */
-	int wake;			       /* what its wait returns: 0 or -ECANCELED */
-	void (*work)(void *arg);	       /* elsewhere: what a worker runs for it */
-	void *work_arg;			       /* ... with this */
-	CURLcode transfer_result;	       /* transfer: what libcurl said */
-	CURL *easy;			       /* transfer: the handle in the multi handle */
+	struct coro coro;	  /* context and stack */
+	struct task *task;	  /* the task it runs, NULL when free */
+	enum slot_state state;	  /* what it waits for */
+	int wake;		  /* what its wait returns: 0 or -ECANCELED */
+	void (*work)(void *arg);  /* elsewhere: what a worker runs for it */
+	void *work_arg;		  /* ... with this */
+	CURLcode transfer_result; /* transfer: what libcurl said */
+	CURL *easy;		  /* transfer: the handle in the multi handle */
 	struct slot_local locals[SLOT_LOCALS]; /* wait_local_set()'s values */
 	int local_count;		       /* entries in locals */
 	bool overflowed;		       /* it ran into its guard page */
 };
 
-struct pool; /* the read workers, below */
 struct http; /* libcurl's multi handle on the loop, below */
 
 struct loop {
-	struct run *run;	  /* the run being carried out */
-	int epoll_fd;		  /* the epoll instance */
-	struct source stop;	  /* run_stop_fd */
-	struct source timer;	  /* a timerfd armed at the earliest deadline */
-	struct minheap deadlines; /* (deadline on CLOCK_MONOTONIC, slot index) */
-	int64_t timer_armed_ns;	  /* the deadline the timerfd is armed for, 0: none */
-	struct coro thread;	  /* the loop's own flow, on the thread's stack */
+	struct run *run;     /* the run being carried out */
+	int epoll_fd;	     /* the epoll instance */
+	struct source stop;  /* run_stop_fd */
+	struct source timer; /* a timerfd armed at the earliest deadline */
+	struct minheap
+	    deadlines; /* (deadline on CLOCK_MONOTONIC, slot index) */
+	int64_t
+	    timer_armed_ns; /* the deadline the timerfd is armed for, 0: none */
+	struct coro thread; /* the loop's own flow, on the thread's stack */
 	struct coro_stacks stacks; /* every slot's stack, guard pages below */
-	struct slot *slots;	  /* run_jobs() of them */
-	long slot_count;	  /* entries in slots */
-	long *free_slots;	  /* indexes of free slots, a stack: the lowest on top */
-	long free_count;	  /* entries in free_slots */
-	long slots_used;	  /* slots 0 .. slots_used-1 have run a task */
-	struct slot *current;	  /* the coroutine running now, NULL in the loop */
-	long next_task;		  /* the next task to start */
-	long done;		  /* tasks finished */
-	bool winding_down;	  /* stopping: waits return at once, cancelled */
-	bool failed;		  /* a harness failure or an overflow: stop */
-	struct pool *pool;	  /* file: the read workers (NULL with --inline) */
-	struct http *http;	  /* http: the multi handle */
-	void *rescue_stack;	  /* RESCUE_STACK_BYTES where an overflowed coroutine ends */
+	struct slot *slots;	   /* run_jobs() of them */
+	long slot_count;	   /* entries in slots */
+	long
+	    *free_slots; /* indexes of free slots, a stack: the lowest on top */
+	long free_count; /* entries in free_slots */
+	long slots_used; /* slots 0 .. slots_used-1 have run a task */
+	struct slot *current; /* the coroutine running now, NULL in the loop */
+	long next_task;	      /* the next task to start */
+	long done;	      /* tasks finished */
+	bool winding_down;    /* stopping: waits return at once, cancelled */
+	bool failed;	      /* a harness failure or an overflow: stop */
+	struct loop_pool
+	    *pool; /* file: the read workers (NULL with --inline) */
+	struct source pool_source; /* file: the pool's eventfd */
+	struct http *http;	   /* http: the multi handle */
+	void *rescue_stack; /* RESCUE_STACK_BYTES where an overflowed coroutine
+			       ends */
 };
 
 /* The loop of this process, for the SIGSEGV handler and the read workers. */
@@ -108,7 +118,8 @@ static struct loop *coroutines_loop;
 static int loop_fail(struct loop *loop, int err, const char *what)
 {
 	loop->failed = true;
-	return run_fail(loop->run, err, "coroutines: %s: %s", what, strerror(err));
+	return run_fail(loop->run, err, "coroutines: %s: %s", what,
+			strerror(err));
 }
 
 static int watch(struct loop *loop, struct source *source, uint32_t events)
@@ -117,12 +128,14 @@ static int watch(struct loop *loop, struct source *source, uint32_t events)
 	return epoll_ctl(loop->epoll_fd, EPOLL_CTL_ADD, source->fd, &event);
 }
 
-/* ---- switching: the loop resumes a coroutine, a coroutine yields to the loop --------- */
+/* ---- switching: the loop resumes a coroutine, a coroutine yields to the loop
+ * --------- */
 
 static void slot_finished(struct loop *loop, struct slot *slot);
 static void slot_overflowed(struct loop *loop, struct slot *slot);
 
-/* Run slot until it waits again or its task is over (or it overflowed its stack). */
+/* Run slot until it waits again or its task is over (or it overflowed its
+ * stack). */
 static void resume(struct loop *loop, struct slot *slot)
 {
 	slot->state = SLOT_RUNNING;
@@ -142,7 +155,8 @@ static void yield(struct loop *loop, struct slot *slot, enum slot_state state)
 	coro_switch(&slot->coro, &loop->thread);
 }
 
-/* Every coroutine's body: the task as blocking runs it, start line to done line. */
+/* Every coroutine's body: the task as blocking runs it, start line to done
+ * line. */
 static void slot_main(void *arg)
 {
 	struct slot *slot = arg;
@@ -159,7 +173,8 @@ static void slot_start(struct loop *loop, struct task *task)
 		loop->slots_used = index + 1;
 	slot->task = task;
 	coro_make(&slot->coro, coro_stack(&loop->stacks, index),
-		  coro_stack_bytes(&loop->stacks), slot_main, slot, &loop->thread);
+		  coro_stack_bytes(&loop->stacks), slot_main, slot,
+		  &loop->thread);
 	run_inflight_add(loop->run, 1);
 	resume(loop, slot);
 }
@@ -173,9 +188,11 @@ static void slot_finished(struct loop *loop, struct slot *slot)
 	loop->done++;
 }
 
-/* ---- stack overflow: a guard page below every stack --------------------------------- */
+/* ---- stack overflow: a guard page below every stack
+ * --------------------------------- */
 
-/* A number in decimal, for the handler, which may call only async-signal-safe functions. */
+/* A number in decimal, for the handler, which may call only async-signal-safe
+ * functions. */
 static size_t format_ulong(char *buf, unsigned long value)
 {
 	char digits[24];
@@ -197,8 +214,9 @@ static void say(const char *text)
 	}
 }
 
-/* Where an overflowed coroutine goes when the handler returns: on the rescue stack, still
- * as that coroutine, it ends itself, switching back to the loop for the last time. */
+/* Where an overflowed coroutine goes when the handler returns: on the rescue
+ * stack, still as that coroutine, it ends itself, switching back to the loop
+ * for the last time. */
 static void overflow_exit(void)
 {
 	struct slot *slot = coroutines_loop->current;
@@ -207,30 +225,38 @@ static void overflow_exit(void)
 	coro_exit(&slot->coro);
 }
 
-/* SIGSEGV, on its own stack (sigaltstack: the coroutine's is used up). A fault in a guard
- * page is a coroutine that ran off the bottom of its stack: say which, at once (the rest of
- * the run may not get far if the coroutine held a lock), and return into overflow_exit()
- * rather than into the fault; the loop abandons the coroutine and stops the run. Any other
- * fault is a bug: the default action, a core. */
+/* SIGSEGV, on its own stack (sigaltstack: the coroutine's is used up). A fault
+ * in a guard page is a coroutine that ran off the bottom of its stack: say
+ * which, at once (the rest of the run may not get far if the coroutine held a
+ * lock), and return into overflow_exit() rather than into the fault; the loop
+ * abandons the coroutine and stops the run. Any other fault is a bug: the
+ * default action, a core. */
 static void on_segv(int signo, siginfo_t *info, void *context)
 {
 	struct loop *loop = coroutines_loop;
 	char line[200];
 	size_t len = 0;
 
-	long index = loop != NULL ? coro_stacks_guard_of(&loop->stacks, info->si_addr) : -1;
+	long index = loop != NULL
+			 ? coro_stacks_guard_of(&loop->stacks, info->si_addr)
+			 : -1;
 	if (index < 0 || loop->current != &loop->slots[index]) {
 		signal(signo, SIG_DFL);
-		return; /* the faulting instruction runs again, and the default action ends it */
+		return; /* the faulting instruction runs again, and the default
+			   action ends it */
 	}
-	const char *parts[] = {"iostrat: coroutines: task ", NULL, " overflowed its stack of ",
-			       NULL, " bytes (--stack): the fault is in the guard page below it; "
-				     "the task is abandoned and the run stops\n"};
+	const char *parts[] = {
+	    "iostrat: coroutines: task ", NULL, " overflowed its stack of ",
+	    NULL,
+	    " bytes (--stack): the fault is in the guard page below it; "
+	    "the task is abandoned and the run stops\n"};
 	for (size_t i = 0; i < sizeof(parts) / sizeof(parts[0]); i++) {
 		if (i == 1)
-			len += format_ulong(line + len, (unsigned long)loop->current->task->id);
+			len += format_ulong(
+			    line + len, (unsigned long)loop->current->task->id);
 		else if (i == 3)
-			len += format_ulong(line + len, coro_stack_bytes(&loop->stacks));
+			len += format_ulong(line + len,
+					    coro_stack_bytes(&loop->stacks));
 		else if (len + strlen(parts[i]) < sizeof(line)) {
 			memcpy(line + len, parts[i], strlen(parts[i]));
 			len += strlen(parts[i]);
@@ -238,11 +264,13 @@ static void on_segv(int signo, siginfo_t *info, void *context)
 	}
 	line[len] = '\0';
 	say(line);
-	coro_redirect(context, overflow_exit, loop->rescue_stack, RESCUE_STACK_BYTES);
+	coro_redirect(context, overflow_exit, loop->rescue_stack,
+		      RESCUE_STACK_BYTES);
 }
 
-/* Back in the loop after an overflow: the task failed, its coroutine is never resumed (what
- * its frames held is abandoned), and the run stops; the other coroutines are unwound. */
+/* Back in the loop after an overflow: the task failed, its coroutine is never
+ * resumed (what its frames held is abandoned), and the run stops; the other
+ * coroutines are unwound. */
 static void slot_overflowed(struct loop *loop, struct slot *slot)
 {
 	struct task *task = slot->task;
@@ -255,23 +283,26 @@ static void slot_overflowed(struct loop *loop, struct slot *slot)
 	run_task_finished(loop->run, task);
 	run_inflight_add(loop->run, -1);
 	loop->done++;
-	run_fail(loop->run, 0, "coroutines: task %d overflowed its stack of %zu bytes "
-		 "(--stack); the run was stopped", task->id, coro_stack_bytes(&loop->stacks));
+	run_fail(loop->run, 0,
+		 "coroutines: task %d overflowed its stack of %zu bytes "
+		 "(--stack); the run was stopped",
+		 task->id, coro_stack_bytes(&loop->stacks));
 	loop->failed = true;
 }
 
 struct overflow_watch {
-	stack_t old_stack;	    /* the thread's alternate stack before */
-	struct sigaction old_segv;  /* SIGSEGV's action before */
-	void *alt_stack;	    /* the handler's stack, then the rescue stack */
+	stack_t old_stack;	   /* the thread's alternate stack before */
+	struct sigaction old_segv; /* SIGSEGV's action before */
+	void *alt_stack; /* the handler's stack, then the rescue stack */
 };
 
 static int overflow_watch_start(struct loop *loop, struct overflow_watch *w)
 {
 	struct sigaction action = {.sa_sigaction = on_segv,
 				   .sa_flags = SA_SIGINFO | SA_ONSTACK};
-	w->alt_stack = mmap(NULL, ALT_STACK_BYTES + RESCUE_STACK_BYTES,
-			    PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	w->alt_stack =
+	    mmap(NULL, ALT_STACK_BYTES + RESCUE_STACK_BYTES,
+		 PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (w->alt_stack == MAP_FAILED) {
 		w->alt_stack = NULL;
 		return loop_fail(loop, errno, "mmap for the signal stack");
@@ -295,9 +326,11 @@ static void overflow_watch_stop(struct overflow_watch *w)
 	munmap(w->alt_stack, ALT_STACK_BYTES + RESCUE_STACK_BYTES);
 }
 
-/* ---- sleep: deadlines in a min-heap behind one timerfd ------------------------------ */
+/* ---- sleep: deadlines in a min-heap behind one timerfd
+ * ------------------------------ */
 
-/* Arm the timerfd for the earliest deadline (absolute, so no time is lost computing it). */
+/* Arm the timerfd for the earliest deadline (absolute, so no time is lost
+ * computing it). */
 static int arm_timer(struct loop *loop)
 {
 	struct itimerspec when = {0};
@@ -316,7 +349,8 @@ static int arm_timer(struct loop *loop)
 	return 0;
 }
 
-/* wait_sleep() in a coroutine: a deadline in the heap, then back to the loop. */
+/* wait_sleep() in a coroutine: a deadline in the heap, then back to the loop.
+ */
 static int hook_sleep_until(void *self, int64_t deadline_ns)
 {
 	struct loop *loop = self;
@@ -335,226 +369,131 @@ static int on_timer(struct loop *loop)
 {
 	uint64_t expirations;
 
-	if (read(loop->timer.fd, &expirations, sizeof(expirations)) < 0 && errno != EAGAIN)
+	if (read(loop->timer.fd, &expirations, sizeof(expirations)) < 0 &&
+	    errno != EAGAIN)
 		return loop_fail(loop, errno, "read timerfd");
 	loop->timer_armed_ns = 0;
 	int64_t now = run_now_ns();
-	while (loop->deadlines.len > 0 && minheap_top(&loop->deadlines).key <= now &&
-	       !loop->failed) {
-		struct slot *slot = &loop->slots[minheap_pop(&loop->deadlines).value];
+	while (loop->deadlines.len > 0 &&
+	       minheap_top(&loop->deadlines).key <= now && !loop->failed) {
+		struct slot *slot =
+		    &loop->slots[minheap_pop(&loop->deadlines).value];
 		slot->wake = 0;
 		resume(loop, slot);
 	}
 	return 0;
 }
 
-/* ---- file: a read handed to worker threads ------------------------------------------ */
+/* ---- file: a read handed to worker threads
+ * ------------------------------------------ */
 
-/* epoll cannot wait for a regular file (epoll_ctl fails with EPERM): a coroutine's read() is
- * handed to a worker thread, and the coroutine yields until the worker has done it and woken
- * the loop through an eventfd, as Python's loop.run_in_executor() does. With --inline the
- * coroutine reads in the loop thread itself, blocking every other coroutine meanwhile. */
-struct pool {
-	struct source wakeup; /* SOURCE_POOL: an eventfd, written when work is done */
-	pthread_mutex_t lock; /* guards todo, done and quitting */
-	pthread_cond_t work;  /* signalled when work is queued or the workers must quit */
-	long capacity;	      /* slots in each queue: one per coroutine */
-	long *todo;	      /* ring of slot indexes whose work waits */
-	long todo_head;	      /* the oldest entry of todo */
-	long todo_len;	      /* entries in todo */
-	long *done;	      /* slot indexes whose work is done, not yet resumed */
-	long done_len;	      /* entries in done */
-	long *resuming;	      /* the loop's copy of done, resumed outside the lock */
-	bool quitting;	      /* the workers must return */
-	pthread_t *workers;   /* the read workers */
-	long workers_started; /* of them, running (not yet joined) */
-};
+/* epoll cannot wait for a regular file (epoll_ctl fails with EPERM): a
+ * coroutine's read() is handed to the loops' worker pool
+ * (strategies/loop_pool.c), whose ids here are slot indexes, and the coroutine
+ * yields until a worker has done it and woken the loop through the pool's
+ * eventfd, as Python's loop.run_in_executor() does. With --inline the coroutine
+ * reads in the loop thread itself, blocking every other coroutine meanwhile. */
 
-static void *pool_worker(void *arg)
+/* In a worker thread: the read a coroutine handed over. */
+static void pool_work(struct run *run, long index)
 {
-	struct pool *pool = arg;
-	struct loop *loop = coroutines_loop;
-	uint64_t one = 1;
+	struct slot *slot = &coroutines_loop->slots[index];
+	(void)run;
 
-	pthread_mutex_lock(&pool->lock);
-	for (;;) {
-		while (pool->todo_len == 0 && !pool->quitting)
-			pthread_cond_wait(&pool->work, &pool->lock);
-		if (pool->quitting)
-			break;
-		struct slot *slot = &loop->slots[pool->todo[pool->todo_head]];
-		pool->todo_head = (pool->todo_head + 1) % pool->capacity;
-		pool->todo_len--;
-		pthread_mutex_unlock(&pool->lock);
-
-		slot->work(slot->work_arg);
-
-		pthread_mutex_lock(&pool->lock);
-		pool->done[pool->done_len++] = slot - loop->slots;
-		if (write(pool->wakeup.fd, &one, sizeof(one)) < 0) {
-			/* only EAGAIN, when the counter is full: the loop is awake anyway */
-		}
-	}
-	pthread_mutex_unlock(&pool->lock);
-	return NULL;
+	slot->work(slot->work_arg);
 }
 
-static void pool_stop(struct pool *pool)
+static void pool_done(void *user, long index)
 {
-	pthread_mutex_lock(&pool->lock);
-	pool->quitting = true;
-	pthread_cond_broadcast(&pool->work);
-	pthread_mutex_unlock(&pool->lock);
-	while (pool->workers_started > 0)
-		pthread_join(pool->workers[--pool->workers_started], NULL);
-}
+	struct loop *loop = user;
 
-static void pool_free(struct pool *pool)
-{
-	if (pool == NULL)
-		return;
-	pool_stop(pool);
-	if (pool->wakeup.fd >= 0)
-		close(pool->wakeup.fd);
-	pthread_mutex_destroy(&pool->lock);
-	pthread_cond_destroy(&pool->work);
-	free(pool->todo);
-	free(pool->done);
-	free(pool->resuming);
-	free(pool->workers);
-	free(pool);
+	resume(loop, &loop->slots[index]);
 }
 
 static int pool_setup(struct loop *loop)
 {
 	struct run *run = loop->run;
-	long workers = run->params.pool_threads;
 
 	if (run->params.workload->kind != WORKLOAD_FILE)
 		return 0;
 	run->mode = run->params.inline_reads ? "inline" : "pool";
 	if (run->params.inline_reads)
 		return 0;
-	struct pool *pool = calloc(1, sizeof(*pool));
-	if (pool == NULL)
-		return loop_fail(loop, ENOMEM, "the read workers' queues");
-	*pool = (struct pool){
-	    .wakeup = {.kind = SOURCE_POOL, .fd = -1},
-	    .lock = PTHREAD_MUTEX_INITIALIZER,
-	    .work = PTHREAD_COND_INITIALIZER,
-	    .capacity = loop->slot_count,
-	};
-	loop->pool = pool;
-	if (workers > loop->slot_count)
-		workers = loop->slot_count; /* a worker with nothing ever to read is not started */
-	pool->todo = calloc((size_t)pool->capacity, sizeof(*pool->todo));
-	pool->done = calloc((size_t)pool->capacity, sizeof(*pool->done));
-	pool->resuming = calloc((size_t)pool->capacity, sizeof(*pool->resuming));
-	pool->workers = calloc((size_t)workers, sizeof(*pool->workers));
-	if (pool->todo == NULL || pool->done == NULL || pool->resuming == NULL ||
-	    pool->workers == NULL)
-		return loop_fail(loop, ENOMEM, "the read workers' queues");
-	pool->wakeup.fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-	if (pool->wakeup.fd < 0)
-		return loop_fail(loop, errno, "eventfd");
-	if (watch(loop, &pool->wakeup, EPOLLIN) < 0)
-		return loop_fail(loop, errno, "epoll_ctl for the eventfd");
-	while (pool->workers_started < workers) {
-		int err = pthread_create(&pool->workers[pool->workers_started], NULL,
-					 pool_worker, pool);
-		if (err != 0)
-			return loop_fail(loop, err, "pthread_create for a read worker");
-		pool->workers_started++;
+	loop->pool = loop_pool_create(run, loop->slot_count,
+				      run->params.pool_threads, pool_work);
+	if (loop->pool == NULL) {
+		loop->failed = true;
+		return -1;
 	}
+	loop->pool_source = (struct source){.kind = SOURCE_POOL,
+					    .fd = loop_pool_fd(loop->pool)};
+	if (watch(loop, &loop->pool_source, EPOLLIN) < 0)
+		return loop_fail(loop, errno,
+				 "epoll_ctl for the pool's eventfd");
 	return 0;
 }
 
-/* wait_read() in a coroutine: the read goes to a worker, the coroutine to sleep. Winding down
- * (Ctrl-C), or with --inline, it is done here: a block, and the task sees the stop after it. */
+/* wait_read() in a coroutine: the read goes to a worker, the coroutine to
+ * sleep. Winding down (Ctrl-C), or with --inline, it is done here: a block, and
+ * the task sees the stop after it. */
 static void hook_elsewhere(void *self, void (*work)(void *arg), void *arg)
 {
 	struct loop *loop = self;
 	struct slot *slot = loop->current;
-	struct pool *pool = loop->pool;
 
-	if (pool == NULL || loop->winding_down || pool->workers_started == 0) {
+	if (loop->pool == NULL || loop->winding_down) {
 		work(arg);
 		return;
 	}
 	slot->work = work;
 	slot->work_arg = arg;
-	pthread_mutex_lock(&pool->lock);
-	pool->todo[(pool->todo_head + pool->todo_len) % pool->capacity] = slot - loop->slots;
-	pool->todo_len++;
-	pthread_cond_signal(&pool->work);
-	pthread_mutex_unlock(&pool->lock);
+	loop_pool_submit(loop->pool, slot - loop->slots);
 	yield(loop, slot, SLOT_ELSEWHERE);
 }
 
-/* The eventfd is readable: resume every coroutine whose read is done. */
-static int on_pool(struct loop *loop)
-{
-	struct pool *pool = loop->pool;
-	uint64_t count;
-
-	if (read(pool->wakeup.fd, &count, sizeof(count)) < 0 && errno != EAGAIN)
-		return loop_fail(loop, errno, "read eventfd");
-	pthread_mutex_lock(&pool->lock);
-	long finished = pool->done_len;
-	long *done = pool->done;
-	pool->done = pool->resuming;
-	pool->resuming = done;
-	pool->done_len = 0;
-	pthread_mutex_unlock(&pool->lock);
-	for (long i = 0; i < finished; i++)
-		resume(loop, &loop->slots[done[i]]);
-	return 0;
-}
-
-/* Winding down: the workers finish the read in hand and are joined; queued reads are done by
- * the loop (a block each); then every coroutine that waited is resumed. */
+/* Winding down: the workers finish the read in hand and are joined; what they
+ * did resumes its coroutine, and queued reads are done by the loop (a block
+ * each) first. */
 static void pool_wind_down(struct loop *loop)
 {
-	struct pool *pool = loop->pool;
+	long index;
 
-	if (pool == NULL)
+	if (loop->pool == NULL)
 		return;
-	pool_stop(pool);
-	for (; pool->todo_len > 0; pool->todo_len--) {
-		struct slot *slot = &loop->slots[pool->todo[pool->todo_head]];
-		pool->todo_head = (pool->todo_head + 1) % pool->capacity;
-		slot->work(slot->work_arg);
-		pool->done[pool->done_len++] = slot - loop->slots;
+	loop_pool_stop(loop->pool);
+	loop_pool_drain(loop->pool, pool_done, loop);
+	while ((index = loop_pool_pop(loop->pool)) >= 0) {
+		pool_work(loop->run, index);
+		resume(loop, &loop->slots[index]);
 	}
-	long finished = pool->done_len;
-	pool->done_len = 0;
-	for (long i = 0; i < finished; i++)
-		resume(loop, &loop->slots[pool->done[i]]);
 }
 
-/* ---- http: the coroutine's easy handle in the loop's multi handle ------------------- */
+/* ---- http: the coroutine's easy handle in the loop's multi handle
+ * ------------------- */
 
-/* libcurl's multi-socket API, as in curl's docs/examples/ephiperfifo.c: it tells the loop
- * which sockets to watch (CURLMOPT_SOCKETFUNCTION) and when to call it back
- * (CURLMOPT_TIMERFUNCTION, a timerfd here); the loop reports readiness with
- * curl_multi_socket_action(), and a finished transfer (curl_multi_info_read) resumes the
- * coroutine that waits for it. */
+/* libcurl's multi-socket API, as in curl's docs/examples/ephiperfifo.c: it
+ * tells the loop which sockets to watch (CURLMOPT_SOCKETFUNCTION) and when to
+ * call it back (CURLMOPT_TIMERFUNCTION, a timerfd here); the loop reports
+ * readiness with curl_multi_socket_action(), and a finished transfer
+ * (curl_multi_info_read) resumes the coroutine that waits for it. */
 struct http_socket {
 	struct source source; /* first member: epoll hands back &source */
-	uint32_t events;      /* what epoll was last told, 0 when not registered */
-	bool wanted;	      /* libcurl waits on it: else an event for it is dropped */
+	uint32_t events; /* what epoll was last told, 0 when not registered */
+	bool wanted; /* libcurl waits on it: else an event for it is dropped */
 };
 
 struct http {
-	CURLM *multi;		 /* libcurl's multi handle */
-	struct source timer;	 /* timerfd armed for libcurl's next timeout */
-	struct http_socket **sockets; /* records by descriptor, made on first use */
-	size_t sockets_len;	 /* entries in sockets */
-	long added;		 /* transfers added in this round of the loop */
-	long started;		 /* transfers handed to libcurl */
-	long ended;		 /* transfers libcurl has handed back */
-	int64_t timer_due_ns;	 /* when the timerfd fires (CLOCK_MONOTONIC), 0: disarmed */
-	int callback_errno;	 /* why one of libcurl's callbacks failed, or 0 */
+	CURLM *multi;	     /* libcurl's multi handle */
+	struct source timer; /* timerfd armed for libcurl's next timeout */
+	struct http_socket *
+	    *sockets;	      /* records by descriptor, made on first use */
+	size_t sockets_len;   /* entries in sockets */
+	long added;	      /* transfers added in this round of the loop */
+	long started;	      /* transfers handed to libcurl */
+	long ended;	      /* transfers libcurl has handed back */
+	int64_t timer_due_ns; /* when the timerfd fires (CLOCK_MONOTONIC), 0:
+				 disarmed */
+	int callback_errno;   /* why one of libcurl's callbacks failed, or 0 */
 };
 
 static struct http_socket *http_socket_of(struct http *http, curl_socket_t fd)
@@ -565,7 +504,8 @@ static struct http_socket *http_socket_of(struct http *http, curl_socket_t fd)
 		size_t len = http->sockets_len > 0 ? http->sockets_len * 2 : 64;
 		while (len <= index)
 			len *= 2;
-		struct http_socket **grown = realloc(http->sockets, len * sizeof(*grown));
+		struct http_socket **grown =
+		    realloc(http->sockets, len * sizeof(*grown));
 		if (grown == NULL)
 			return NULL;
 		memset(grown + http->sockets_len, 0,
@@ -578,10 +518,12 @@ static struct http_socket *http_socket_of(struct http *http, curl_socket_t fd)
 	return http->sockets[index];
 }
 
-/* CURLMOPT_SOCKETFUNCTION: watch fd for what libcurl waits for. A socket it lets go of
- * stays registered: the next transfer usually wants its connection again, and closing it
- * takes it out of the epoll set by itself; an event for it meanwhile is dropped. */
-static int http_on_socket(CURL *easy, curl_socket_t fd, int what, void *userp, void *socketp)
+/* CURLMOPT_SOCKETFUNCTION: watch fd for what libcurl waits for. A socket it
+ * lets go of stays registered: the next transfer usually wants its connection
+ * again, and closing it takes it out of the epoll set by itself; an event for
+ * it meanwhile is dropped. */
+static int http_on_socket(CURL *easy, curl_socket_t fd, int what, void *userp,
+			  void *socketp)
 {
 	struct loop *loop = userp;
 	struct http *http = loop->http;
@@ -606,7 +548,8 @@ static int http_on_socket(CURL *easy, curl_socket_t fd, int what, void *userp, v
 	};
 	int op = entry->events == 0 ? EPOLL_CTL_ADD : EPOLL_CTL_MOD;
 	int done = epoll_ctl(loop->epoll_fd, op, fd, &event);
-	if (done < 0 && errno == ENOENT) /* closed (so unregistered) and reopened */
+	if (done < 0 &&
+	    errno == ENOENT) /* closed (so unregistered) and reopened */
 		done = epoll_ctl(loop->epoll_fd, EPOLL_CTL_ADD, fd, &event);
 	if (done < 0) {
 		http->callback_errno = errno;
@@ -617,9 +560,10 @@ static int http_on_socket(CURL *easy, curl_socket_t fd, int what, void *userp, v
 	return 0;
 }
 
-/* CURLMOPT_TIMERFUNCTION: call libcurl back in timeout_ms (-1: never; 0: at once, from the
- * loop). libcurl asks for 0 on every handle added: a timerfd that is due already stays
- * readable until the loop reads it, and needs no new system call. */
+/* CURLMOPT_TIMERFUNCTION: call libcurl back in timeout_ms (-1: never; 0: at
+ * once, from the loop). libcurl asks for 0 on every handle added: a timerfd
+ * that is due already stays readable until the loop reads it, and needs no new
+ * system call. */
 static int http_on_timer(CURLM *multi, long timeout_ms, void *userp)
 {
 	struct loop *loop = userp;
@@ -629,7 +573,8 @@ static int http_on_timer(CURLM *multi, long timeout_ms, void *userp)
 	int64_t due_ns = 0;
 	(void)multi;
 
-	if (timeout_ms == 0 && http->timer_due_ns != 0 && http->timer_due_ns <= now_ns)
+	if (timeout_ms == 0 && http->timer_due_ns != 0 &&
+	    http->timer_due_ns <= now_ns)
 		return 0;
 	if (timeout_ms < 0 && http->timer_due_ns == 0)
 		return 0;
@@ -638,7 +583,8 @@ static int http_on_timer(CURLM *multi, long timeout_ms, void *userp)
 		when.it_value.tv_sec = due_ns / 1000000000LL;
 		when.it_value.tv_nsec = due_ns % 1000000000LL;
 	}
-	if (timerfd_settime(http->timer.fd, TFD_TIMER_ABSTIME, &when, NULL) < 0) {
+	if (timerfd_settime(http->timer.fd, TFD_TIMER_ABSTIME, &when, NULL) <
+	    0) {
 		http->callback_errno = errno;
 		return -1;
 	}
@@ -653,7 +599,8 @@ static void http_free(struct loop *loop)
 	if (http == NULL)
 		return;
 	if (http->multi != NULL)
-		curl_multi_cleanup(http->multi); /* closes the connections it keeps */
+		curl_multi_cleanup(
+		    http->multi); /* closes the connections it keeps */
 	for (size_t fd = 0; fd < http->sockets_len; fd++)
 		free(http->sockets[fd]);
 	free(http->sockets);
@@ -674,7 +621,8 @@ static int http_setup(struct loop *loop)
 		return loop_fail(loop, ENOMEM, "http state");
 	loop->http = http;
 	http->timer = (struct source){.kind = SOURCE_HTTP_TIMER, .fd = -1};
-	http->timer.fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	http->timer.fd =
+	    timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
 	if (http->timer.fd < 0)
 		return loop_fail(loop, errno, "timerfd_create for libcurl");
 	if (watch(loop, &http->timer, EPOLLIN) < 0)
@@ -686,17 +634,19 @@ static int http_setup(struct loop *loop)
 	curl_multi_setopt(http->multi, CURLMOPT_SOCKETDATA, loop);
 	curl_multi_setopt(http->multi, CURLMOPT_TIMERFUNCTION, http_on_timer);
 	curl_multi_setopt(http->multi, CURLMOPT_TIMERDATA, loop);
-	/* one idle connection kept per coroutine (libcurl's own bound shrinks as finished
-	 * handles are removed, and then it closes what the next tasks would reuse) */
+	/* one idle connection kept per coroutine (libcurl's own bound shrinks
+	 * as finished handles are removed, and then it closes what the next
+	 * tasks would reuse) */
 	curl_multi_setopt(http->multi, CURLMOPT_MAXCONNECTS, loop->slot_count);
 	return 0;
 }
 
-/* wait_transfer() in a coroutine: its easy handle joins the multi handle, and the coroutine
- * yields until libcurl hands the transfer back. libcurl 7.88 walks every connection for one
- * to reuse when a transfer starts, and its cache when a finished one is removed: n^2 with n
- * in flight. Before any transfer has ended there is none to reuse (CURLOPT_FRESH_CONNECT);
- * when every task left has a coroutine already, none will reuse this one's connection
+/* wait_transfer() in a coroutine: its easy handle joins the multi handle, and
+ * the coroutine yields until libcurl hands the transfer back. libcurl 7.88
+ * walks every connection for one to reuse when a transfer starts, and its cache
+ * when a finished one is removed: n^2 with n in flight. Before any transfer has
+ * ended there is none to reuse (CURLOPT_FRESH_CONNECT); when every task left
+ * has a coroutine already, none will reuse this one's connection
  * (CURLOPT_FORBID_REUSE). */
 static CURLcode hook_transfer(void *self, CURL *easy)
 {
@@ -708,7 +658,8 @@ static CURLcode hook_transfer(void *self, CURL *easy)
 	if (loop->winding_down || run_stopping() || http == NULL)
 		return CURLE_ABORTED_BY_CALLBACK;
 	curl_easy_setopt(easy, CURLOPT_PRIVATE, slot);
-	curl_easy_setopt(easy, CURLOPT_FRESH_CONNECT, http->ended == 0 ? 1L : 0L);
+	curl_easy_setopt(easy, CURLOPT_FRESH_CONNECT,
+			 http->ended == 0 ? 1L : 0L);
 	curl_easy_setopt(easy, CURLOPT_FORBID_REUSE,
 			 unstarted <= loop->free_count ? 1L : 0L);
 	if (curl_multi_add_handle(http->multi, easy) != CURLM_OK)
@@ -719,7 +670,8 @@ static CURLcode hook_transfer(void *self, CURL *easy)
 	return slot->transfer_result;
 }
 
-/* Every transfer libcurl has finished: its coroutine goes on (checks it, prints it). */
+/* Every transfer libcurl has finished: its coroutine goes on (checks it, prints
+ * it). */
 static void http_resume_done(struct loop *loop)
 {
 	struct http *http = loop->http;
@@ -732,8 +684,10 @@ static void http_resume_done(struct loop *loop)
 		if (message->msg != CURLMSG_DONE)
 			continue;
 		struct slot *slot = NULL;
-		CURLcode result = message->data.result; /* message is gone with the handle */
-		curl_easy_getinfo(message->easy_handle, CURLINFO_PRIVATE, (char **)&slot);
+		CURLcode result =
+		    message->data.result; /* message is gone with the handle */
+		curl_easy_getinfo(message->easy_handle, CURLINFO_PRIVATE,
+				  (char **)&slot);
 		curl_multi_remove_handle(http->multi, slot->easy);
 		http->ended++;
 		slot->easy = NULL;
@@ -746,30 +700,35 @@ static int http_act(struct loop *loop, curl_socket_t fd, int flags)
 {
 	struct http *http = loop->http;
 	int running;
-	CURLMcode rc = curl_multi_socket_action(http->multi, fd, flags, &running);
+	CURLMcode rc =
+	    curl_multi_socket_action(http->multi, fd, flags, &running);
 
 	if (rc != CURLM_OK) {
 		if (http->callback_errno != 0)
 			return loop_fail(loop, http->callback_errno,
 					 "curl_multi_socket_action");
 		loop->failed = true;
-		return run_fail(loop->run, EIO, "coroutines: curl_multi_socket_action: %s",
+		return run_fail(loop->run, EIO,
+				"coroutines: curl_multi_socket_action: %s",
 				curl_multi_strerror(rc));
 	}
 	http_resume_done(loop);
 	return 0;
 }
 
-static int on_http_socket(struct loop *loop, struct source *source, uint32_t events)
+static int on_http_socket(struct loop *loop, struct source *source,
+			  uint32_t events)
 {
 	struct http_socket *entry = (struct http_socket *)source;
 	int flags = 0;
 
 	if (!entry->wanted) {
-		/* libcurl let go of it (an idle connection the server closed, say): level-
-		 * triggered epoll would report it again and again, so stop watching it */
+		/* libcurl let go of it (an idle connection the server closed,
+		 * say): level- triggered epoll would report it again and again,
+		 * so stop watching it */
 		if (entry->events != 0)
-			epoll_ctl(loop->epoll_fd, EPOLL_CTL_DEL, source->fd, NULL);
+			epoll_ctl(loop->epoll_fd, EPOLL_CTL_DEL, source->fd,
+				  NULL);
 		entry->events = 0;
 		return 0;
 	}
@@ -788,10 +747,12 @@ static int on_http_timer(struct loop *loop)
 
 	if (read(loop->http->timer.fd, &expirations, sizeof(expirations)) < 0) {
 		if (errno == EAGAIN)
-			return 0; /* rearmed for later since epoll_wait() saw it fire */
+			return 0; /* rearmed for later since epoll_wait() saw it
+				     fire */
 		return loop_fail(loop, errno, "read libcurl's timerfd");
 	}
-	loop->http->timer_due_ns = 0; /* a one-shot timer that fired is disarmed */
+	loop->http->timer_due_ns =
+	    0; /* a one-shot timer that fired is disarmed */
 	return http_act(loop, CURL_SOCKET_TIMEOUT, 0);
 }
 
@@ -809,7 +770,8 @@ static void http_wind_down(struct loop *loop)
 	}
 }
 
-/* ---- storage per coroutine: what a thread keeps in pthread_setspecific ------------- */
+/* ---- storage per coroutine: what a thread keeps in pthread_setspecific
+ * ------------- */
 
 static void *hook_local_get(void *self, pthread_key_t key)
 {
@@ -840,14 +802,17 @@ static int hook_local_set(void *self, pthread_key_t key, void *value,
 	return 0;
 }
 
-/* The end of the run: each coroutine's values go, as a thread's do when it exits. */
+/* The end of the run: each coroutine's values go, as a thread's do when it
+ * exits. */
 static void locals_free(struct loop *loop)
 {
 	for (long i = 0; i < loop->slots_used; i++) {
 		struct slot *slot = &loop->slots[i];
 		for (int k = 0; k < slot->local_count; k++) {
-			if (slot->locals[k].destructor != NULL && slot->locals[k].value != NULL)
-				slot->locals[k].destructor(slot->locals[k].value);
+			if (slot->locals[k].destructor != NULL &&
+			    slot->locals[k].value != NULL)
+				slot->locals[k].destructor(
+				    slot->locals[k].value);
 		}
 		slot->local_count = 0;
 	}
@@ -861,10 +826,11 @@ static const struct wait_hooks coroutine_hooks = {
     .local_set = hook_local_set,
 };
 
-/* ---- the loop ------------------------------------------------------------------------ */
+/* ---- the loop
+ * ------------------------------------------------------------------------ */
 
-/* Start tasks until --jobs are in flight; each runs until its first wait. HTTP: at most
- * LOOP_HTTP_ADDS_PER_ROUND per round (see strategies/loop_http.h). */
+/* Start tasks until --jobs are in flight; each runs until its first wait. HTTP:
+ * at most LOOP_HTTP_ADDS_PER_ROUND per round (see strategies/loop_http.h). */
 static int start_tasks(struct loop *loop)
 {
 	struct run *run = loop->run;
@@ -886,7 +852,8 @@ static int loop_iterate(struct loop *loop)
 
 	int ready = epoll_wait(loop->epoll_fd, events, LOOP_EVENTS, -1);
 	if (ready < 0)
-		return errno == EINTR ? 0 : loop_fail(loop, errno, "epoll_wait");
+		return errno == EINTR ? 0
+				      : loop_fail(loop, errno, "epoll_wait");
 	for (int i = 0; i < ready && result == 0 && !loop->failed; i++) {
 		struct source *source = events[i].data.ptr;
 		switch (source->kind) {
@@ -896,7 +863,7 @@ static int loop_iterate(struct loop *loop)
 			result = on_timer(loop);
 			break;
 		case SOURCE_POOL:
-			result = on_pool(loop);
+			result = loop_pool_drain(loop->pool, pool_done, loop);
 			break;
 		case SOURCE_HTTP_SOCKET:
 			result = on_http_socket(loop, source, events[i].events);
@@ -912,16 +879,18 @@ static int loop_iterate(struct loop *loop)
 	return start_tasks(loop);
 }
 
-/* The run stops (Ctrl-C, a failure) or is done: every coroutine still waiting is resumed
- * with its wait cancelled, and runs its own code to its end (closes its file, frees its
- * buffer), as a thread would after Ctrl-C; later waits return at once. */
+/* The run stops (Ctrl-C, a failure) or is done: every coroutine still waiting
+ * is resumed with its wait cancelled, and runs its own code to its end (closes
+ * its file, frees its buffer), as a thread would after Ctrl-C; later waits
+ * return at once. */
 static void wind_down(struct loop *loop)
 {
 	loop->winding_down = true;
 	pool_wind_down(loop);
 	http_wind_down(loop);
 	while (loop->deadlines.len > 0) {
-		struct slot *slot = &loop->slots[minheap_pop(&loop->deadlines).value];
+		struct slot *slot =
+		    &loop->slots[minheap_pop(&loop->deadlines).value];
 		slot->wake = -ECANCELED;
 		resume(loop, slot);
 	}
@@ -934,7 +903,8 @@ static int loop_setup(struct loop *loop)
 
 	loop->slot_count = run_jobs(run);
 	loop->slots = calloc((size_t)loop->slot_count, sizeof(*loop->slots));
-	loop->free_slots = calloc((size_t)loop->slot_count, sizeof(*loop->free_slots));
+	loop->free_slots =
+	    calloc((size_t)loop->slot_count, sizeof(*loop->free_slots));
 	if (loop->slots == NULL || loop->free_slots == NULL)
 		return loop_fail(loop, ENOMEM, "coroutine slots");
 	for (long i = loop->slot_count - 1; i >= 0; i--)
@@ -950,10 +920,12 @@ static int loop_setup(struct loop *loop)
 	loop->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
 	if (loop->epoll_fd < 0)
 		return loop_fail(loop, errno, "epoll_create1");
-	loop->timer.fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	loop->timer.fd =
+	    timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
 	if (loop->timer.fd < 0)
 		return loop_fail(loop, errno, "timerfd_create");
-	if (watch(loop, &loop->stop, EPOLLIN) < 0 || watch(loop, &loop->timer, EPOLLIN) < 0)
+	if (watch(loop, &loop->stop, EPOLLIN) < 0 ||
+	    watch(loop, &loop->timer, EPOLLIN) < 0)
 		return loop_fail(loop, errno, "epoll_ctl");
 	if (pool_setup(loop) < 0 || http_setup(loop) < 0)
 		return -1;
@@ -965,7 +937,7 @@ static void loop_teardown(struct loop *loop)
 {
 	locals_free(loop); /* the easy handles, before the multi handle goes */
 	http_free(loop);
-	pool_free(loop->pool);
+	loop_pool_free(loop->pool);
 	for (long i = 0; loop->slots != NULL && i < loop->slots_used; i++)
 		coro_forget(&loop->slots[i].coro);
 	loop->run->stack_resident_bytes =
@@ -997,7 +969,8 @@ static int coroutines_run(struct run *run)
 		goto out_teardown;
 	wait_hooks_install(&coroutine_hooks, &loop);
 	start_tasks(&loop);
-	while (loop.done < run->params.tasks && !run_stopping() && !loop.failed) {
+	while (loop.done < run->params.tasks && !run_stopping() &&
+	       !loop.failed) {
 		if (loop_iterate(&loop) < 0)
 			break;
 	}
@@ -1014,7 +987,8 @@ out_teardown:
 
 const struct strategy strategy_coroutines = {
     .name = "coroutines",
-    .summary = "one thread: each task's blocking code on its own stack, yielding to an "
+    .summary = "one thread: each task's blocking code on its own stack, "
+	       "yielding to an "
 	       "epoll loop where it would block (swapcontext)",
     .flags = STRATEGY_ONE_THREAD | STRATEGY_FILE_POOL,
     .workloads = WORKLOAD_BIT(WORKLOAD_SLEEP) | WORKLOAD_BIT(WORKLOAD_FILE) |

@@ -1,6 +1,7 @@
-/* wait.c - the blocking behaviour behind bench/core/wait.h, and the per-thread hooks that
- * replace it. The blocking sleep waits in poll() on a timerfd and on the run's stop descriptor:
- * a plain timed wait in the kernel that Ctrl-C can also end at once. */
+/* wait.c - the blocking behaviour behind bench/core/wait.h, and the per-thread
+ * hooks that replace it. The blocking sleep waits in poll() on a timerfd and on
+ * the run's stop descriptor: a plain timed wait in the kernel that Ctrl-C can
+ * also end at once. */
 #include <errno.h>
 #include <poll.h>
 #include <sys/timerfd.h>
@@ -9,8 +10,9 @@
 #include "run.h"
 #include "wait.h"
 
-static __thread const struct wait_hooks *wait_hooks; /* this thread's, or NULL */
-static __thread void *wait_self;		      /* passed to each of them */
+static __thread const struct wait_hooks
+    *wait_hooks;		 /* this thread's, or NULL */
+static __thread void *wait_self; /* passed to each of them */
 
 void wait_hooks_install(const struct wait_hooks *hooks, void *self)
 {
@@ -18,9 +20,9 @@ void wait_hooks_install(const struct wait_hooks *hooks, void *self)
 	wait_self = self;
 }
 
-/* poll()'s own timeout would do, but the kernel lets it oversleep by 0.1% of the timeout (1 ms a
- * second), which would count as the strategy's overhead; a timerfd fires within the thread's
- * timer slack (50 us). */
+/* poll()'s own timeout would do, but the kernel lets it oversleep by 0.1% of
+ * the timeout (1 ms a second), which would count as the strategy's overhead; a
+ * timerfd fires within the thread's timer slack (50 us). */
 static int wait_sleep_blocking(int64_t deadline_ns, const char **failed)
 {
 	struct itimerspec when = {
@@ -68,12 +70,13 @@ int wait_sleep(int64_t delay_ns, const char **failed)
 	return wait_sleep_blocking(deadline_ns, failed);
 }
 
-/* One read() handed to another thread: its arguments, and its result and errno. */
+/* One read() handed to another thread: its arguments, and its result and errno.
+ */
 struct wait_read_call {
-	int fd;	      /* as read() takes them */
-	void *buf;    /* ... */
-	size_t len;   /* ... */
-	ssize_t got;  /* what read() returned */
+	int fd;		/* as read() takes them */
+	void *buf;	/* ... */
+	size_t len;	/* ... */
+	ssize_t got;	/* what read() returned */
 	int read_errno; /* errno after it, when got < 0 */
 };
 
@@ -111,7 +114,8 @@ void *wait_local_get(pthread_key_t key)
 	return wait_hooks->local_get(wait_self, key);
 }
 
-int wait_local_set(pthread_key_t key, void *value, void (*destructor)(void *value))
+int wait_local_set(pthread_key_t key, void *value,
+		   void (*destructor)(void *value))
 {
 	if (wait_hooks == NULL)
 		return pthread_setspecific(key, value);

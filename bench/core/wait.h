@@ -1,6 +1,7 @@
-/* wait.h - the places where a task's straight-line code would block, as one seam. By default
- * each call blocks the calling thread (poll on a timerfd, read, curl_easy_perform); a strategy
- * that runs many tasks on one thread installs hooks for that thread that yield to its loop. */
+/* wait.h - the places where a task's straight-line code would block, as one
+ * seam. By default each call blocks the calling thread (poll on a timerfd,
+ * read, curl_easy_perform); a strategy that runs many tasks on one thread
+ * installs hooks for that thread that yield to its loop. */
 #ifndef IOSTRAT_WAIT_H
 #define IOSTRAT_WAIT_H
 
@@ -10,37 +11,48 @@
 
 #include <curl/curl.h>
 
-/* What a strategy puts in place of blocking, for the threads it installs them in. */
+/* What a strategy puts in place of blocking, for the threads it installs them
+ * in. */
 struct wait_hooks {
-	/* Sleep until deadline_ns (CLOCK_MONOTONIC) or until the run stops: 0 when the
-	 * deadline came, -ECANCELED when the run stopped, -errno on failure. */
+	/* Sleep until deadline_ns (CLOCK_MONOTONIC) or until the run stops: 0
+	 * when the deadline came, -ECANCELED when the run stopped, -errno on
+	 * failure. */
 	int (*sleep_until)(void *self, int64_t deadline_ns);
-	/* Run work(arg) to its end in another thread; return once it is done. */
+	/* Run work(arg) to its end in another thread; return once it is done.
+	 */
 	void (*elsewhere)(void *self, void (*work)(void *arg), void *arg);
-	/* Carry out easy's transfer: what curl_easy_perform(easy) would return. */
+	/* Carry out easy's transfer: what curl_easy_perform(easy) would return.
+	 */
 	CURLcode (*transfer)(void *self, CURL *easy);
-	/* Storage per flow of control (what pthread_getspecific is per thread). */
+	/* Storage per flow of control (what pthread_getspecific is per thread).
+	 */
 	void *(*local_get)(void *self, pthread_key_t key);
 	int (*local_set)(void *self, pthread_key_t key, void *value,
 			 void (*destructor)(void *value));
 };
 
-/* The calling thread's hooks from now on (self is passed to each); NULL: block again. */
+/* The calling thread's hooks from now on (self is passed to each); NULL: block
+ * again. */
 void wait_hooks_install(const struct wait_hooks *hooks, void *self);
 
-/* Sleep for delay_ns, or less when the run stops: 0 when the delay passed, -ECANCELED when
- * the run stopped, -errno on failure with *failed naming the call. */
+/* Sleep for delay_ns, or less when the run stops: 0 when the delay passed,
+ * -ECANCELED when the run stopped, -errno on failure with *failed naming the
+ * call. */
 int wait_sleep(int64_t delay_ns, const char **failed);
 
-/* read(2): blocking in this thread, or carried out in another while this flow waits. */
+/* read(2): blocking in this thread, or carried out in another while this flow
+ * waits. */
 ssize_t wait_read(int fd, void *buf, size_t len);
 
-/* curl_easy_perform(3), or the transfer carried out by the thread's loop meanwhile. */
+/* curl_easy_perform(3), or the transfer carried out by the thread's loop
+ * meanwhile. */
 CURLcode wait_transfer(CURL *easy);
 
-/* pthread_getspecific / pthread_setspecific, per flow of control: a coroutine has its own. The
- * destructor is key's own (from pthread_key_create), for flows that are not threads. */
+/* pthread_getspecific / pthread_setspecific, per flow of control: a coroutine
+ * has its own. The destructor is key's own (from pthread_key_create), for flows
+ * that are not threads. */
 void *wait_local_get(pthread_key_t key);
-int wait_local_set(pthread_key_t key, void *value, void (*destructor)(void *value));
+int wait_local_set(pthread_key_t key, void *value,
+		   void (*destructor)(void *value));
 
 #endif
