@@ -131,6 +131,17 @@ static bool parse_stack(struct cli_state *cli, const char *arg)
 	return units_parse_size(arg, bytes) && *bytes >= 4096 && *bytes <= (1u << 30);
 }
 
+static bool parse_switch(struct cli_state *cli, const char *arg)
+{
+	if (strcmp(arg, "ucontext") == 0)
+		cli->params->minimal_switch = false;
+	else if (strcmp(arg, "minimal") == 0)
+		cli->params->minimal_switch = true;
+	else
+		return false;
+	return true;
+}
+
 static bool parse_url(struct cli_state *cli, const char *arg)
 {
 	cli->params->url = arg;
@@ -276,6 +287,14 @@ static const struct cli_option cli_options[] = {
      .help = "each coroutine's stack, a guard page below it (default 64K)",
      .expected = "a size from 4K to 1G (16K, 64K, 1M)",
      .parse = parse_stack},
+    {.name = "switch",
+     .arg = "HOW",
+     .workloads = ALL_WORKLOADS,
+     .strategies = "coroutines",
+     .help = "ucontext (default: glibc's swapcontext, a system call a\n"
+	     "switch) or minimal (x86-64: registers only)",
+     .expected = "ucontext or minimal",
+     .parse = parse_switch},
     {.name = "url",
      .arg = "URL",
      .workloads = HTTP,

@@ -5,6 +5,7 @@
  * price of a portable switch. Teaches: makecontext, swapcontext, mmap,
  * madvise(MADV_GUARD_INSTALL), mincore. */
 #include <errno.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -40,16 +41,94 @@ static void coro_set_pc_sp(ucontext_t *context, uintptr_t pc, uintptr_t sp)
 #error "coro_set_pc_sp: only x86-64 and arm64 are known"
 #endif
 
+/* The minimal switch, x86-64 System V: push the registers a callee must keep (rbp, rbx,
+ * r12-r15) and the SSE and x87 control words, store the stack pointer in *save_sp, load
+ * load_sp, pop the same from there and return into the other flow. No system call: the
+ * signal mask is the thread's, whichever flow runs. */
+#if defined(__x86_64__)
+void coro_minimal_switch(void **save_sp, void *load_sp);
+__asm__(".text\n"
+	".globl coro_minimal_switch\n"
+	".hidden coro_minimal_switch\n"
+	".type coro_minimal_switch, @function\n"
+	"coro_minimal_switch:\n"
+	"\tpushq %rbp\n"
+	"\tpushq %rbx\n"
+	"\tpushq %r12\n"
+	"\tpushq %r13\n"
+	"\tpushq %r14\n"
+	"\tpushq %r15\n"
+	"\tsubq $16, %rsp\n"
+	"\tstmxcsr 8(%rsp)\n"
+	"\tfnstcw (%rsp)\n"
+	"\tmovq %rsp, (%rdi)\n"
+	"\tmovq %rsi, %rsp\n"
+	"\tfldcw (%rsp)\n"
+	"\tldmxcsr 8(%rsp)\n"
+	"\taddq $16, %rsp\n"
+	"\tpopq %r15\n"
+	"\tpopq %r14\n"
+	"\tpopq %r13\n"
+	"\tpopq %r12\n"
+	"\tpopq %rbx\n"
+	"\tpopq %rbp\n"
+	"\tret\n"
+	".size coro_minimal_switch, .-coro_minimal_switch\n");
+
+/* A new flow's stack as coro_minimal_switch() leaves one: control words, six registers,
+ * then the address it returns to (entry), then a null return address for entry itself,
+ * so that entry starts with the stack aligned as after a call. */
+static void *coro_minimal_prepare(void *stack, size_t stack_bytes, void (*entry)(void))
+{
+	uint64_t *top = (uint64_t *)(((uintptr_t)stack + stack_bytes) & ~(uintptr_t)15);
+	uint64_t *sp = top - 10;
+
+	memset(sp, 0, 10 * sizeof(*sp));
+	sp[0] = 0x037F;		  /* x87 control word: the default */
+	sp[1] = 0x1F80;		  /* MXCSR: the default */
+	sp[8] = (uintptr_t)entry; /* after the six registers: where ret goes */
+	sp[9] = 0;		  /* entry's own return address: none */
+	return sp;
+}
+
+const char *coro_minimal_unavailable(void)
+{
+	return NULL;
+}
+#else
+static void coro_minimal_switch(void **save_sp, void *load_sp)
+{
+	(void)save_sp;
+	(void)load_sp;
+	abort(); /* refused before: coro_minimal_unavailable() */
+}
+
+static void *coro_minimal_prepare(void *stack, size_t stack_bytes, void (*entry)(void))
+{
+	(void)stack;
+	(void)stack_bytes;
+	(void)entry;
+	return NULL;
+}
+
+const char *coro_minimal_unavailable(void)
+{
+	return "the minimal switch is written for x86-64 only";
+}
+#endif
+
 static uint64_t coro_switch_count; /* every coro_switch() of the process */
+static __thread enum coro_switch_kind coro_kind; /* this thread's switches */
 static __thread struct coro
     *coro_entering;			   /* the coroutine being switched to */
 static __thread struct coro *coro_leaving; /* the one being switched from */
 static __thread struct coro
     *coro_template; /* the thread's: a context to copy */
 
-void coro_thread(struct coro *thread)
+void coro_thread(struct coro *thread, enum coro_switch_kind kind)
 {
 	memset(thread, 0, sizeof(*thread));
+	coro_kind = kind;
 	getcontext(&thread->context);
 	thread->tsan_fiber = coro_tsan_current();
 	coro_template = thread;
@@ -87,7 +166,10 @@ void coro_switch(struct coro *from, struct coro *to)
 	coro_asan_start(from->finished ? NULL : &from->asan_fake_stack, bottom,
 			bytes);
 	coro_tsan_switch(to->tsan_fiber);
-	swapcontext(&from->context, &to->context);
+	if (coro_kind == CORO_MINIMAL)
+		coro_minimal_switch(&from->sp, to->sp);
+	else
+		swapcontext(&from->context, &to->context);
 	coro_arrived(from);
 }
 
@@ -118,20 +200,27 @@ static void coro_trampoline(void)
 	coro_exit(self);
 }
 
-void coro_make(struct coro *coro, void *stack, size_t stack_bytes,
-	       void (*entry)(void *arg), void *arg, struct coro *back)
+/* The ucontext way: a copy of the thread's context rather than getcontext(), which is one
+ * more rt_sigprocmask: makecontext sets the registers, the mask is the thread's. */
+static void coro_make_context(struct coro *coro, void *stack, size_t stack_bytes)
 {
-	void *fiber = coro->tsan_fiber;
-
-	/* a copy of the thread's context rather than getcontext(), which is one
-	 * more rt_sigprocmask: the registers are set by makecontext, the mask
-	 * is the thread's */
 	memcpy(&coro->context, &coro_template->context, sizeof(coro->context));
 	coro->context.uc_mcontext.fpregs = &coro->context.__fpregs_mem;
 	coro->context.uc_stack.ss_sp = stack;
 	coro->context.uc_stack.ss_size = stack_bytes;
 	coro->context.uc_link = NULL;
 	makecontext(&coro->context, coro_trampoline, 0);
+}
+
+void coro_make(struct coro *coro, void *stack, size_t stack_bytes,
+	       void (*entry)(void *arg), void *arg, struct coro *back)
+{
+	void *fiber = coro->tsan_fiber;
+
+	if (coro_kind == CORO_MINIMAL)
+		coro->sp = coro_minimal_prepare(stack, stack_bytes, coro_trampoline);
+	else
+		coro_make_context(coro, stack, stack_bytes);
 	coro->stack = stack;
 	coro->stack_bytes = stack_bytes;
 	coro->back = back;

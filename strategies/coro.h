@@ -9,11 +9,18 @@
 #include <stdint.h>
 #include <ucontext.h>
 
+/* How a switch is made. */
+enum coro_switch_kind {
+	CORO_SWAPCONTEXT = 0, /* glibc's swapcontext(): also the signal mask, a system call */
+	CORO_MINIMAL,	      /* callee-saved registers, stack pointer, FPU control words */
+};
+
 /* One flow of control: a coroutine, or the thread's own (made by
  * coro_thread()). */
 struct coro {
 	ucontext_t
 	    context; /* registers, stack pointer, signal mask, switched out */
+	void *sp;    /* CORO_MINIMAL: the stack pointer, switched out */
 	void *stack; /* its stack's lowest usable byte; the thread's: NULL */
 	size_t stack_bytes; /* usable bytes of it */
 	struct coro *back;  /* where it goes when its entry function returns */
@@ -29,8 +36,11 @@ struct coro {
 };
 
 /* The calling thread's own flow, which coroutines are switched from and back
- * to. */
-void coro_thread(struct coro *thread);
+ * to, and how this thread's switches are made. */
+void coro_thread(struct coro *thread, enum coro_switch_kind kind);
+
+/* Why this machine has no CORO_MINIMAL switch, or NULL when it has. */
+const char *coro_minimal_unavailable(void);
 
 /* A new coroutine on stack [stack, stack + stack_bytes): when resumed first it
  * calls entry(arg); when entry returns it is finished and switches to back for
@@ -40,7 +50,8 @@ void coro_make(struct coro *coro, void *stack, size_t stack_bytes,
 
 /* Save from, resume to. Returns when something switches back to from. glibc's
  * swapcontext saves and restores the signal mask: one rt_sigprocmask system
- * call per switch. */
+ * call per switch; the minimal switch saves what the C calling convention says
+ * a function must keep, and makes no system call. */
 void coro_switch(struct coro *from, struct coro *to);
 
 /* In a coroutine: end it here (as if its entry function returned), switching to

@@ -929,7 +929,9 @@ static int loop_setup(struct loop *loop)
 		return loop_fail(loop, errno, "epoll_ctl");
 	if (pool_setup(loop) < 0 || http_setup(loop) < 0)
 		return -1;
-	coro_thread(&loop->thread);
+	coro_thread(&loop->thread, run->params.minimal_switch ? CORO_MINIMAL
+								 : CORO_SWAPCONTEXT);
+	run->coroutine_switch = run->params.minimal_switch ? "minimal" : "swapcontext";
 	return 0;
 }
 
@@ -965,6 +967,9 @@ static int coroutines_run(struct run *run)
 	int result = -1;
 
 	coroutines_loop = &loop;
+	if (run->params.minimal_switch && coro_minimal_unavailable() != NULL)
+		return run_fail(run, 0, "coroutines: --switch minimal: %s",
+				coro_minimal_unavailable());
 	if (loop_setup(&loop) < 0 || overflow_watch_start(&loop, &overflow) < 0)
 		goto out_teardown;
 	wait_hooks_install(&coroutine_hooks, &loop);

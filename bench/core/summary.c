@@ -350,6 +350,9 @@ json_t *summary_document(const struct run *run, const struct summary *s)
 	if (run->coroutine_switches > 0)
 		json_object_set_new(summary, "coroutine_switches",
 				    json_integer((json_int_t)run->coroutine_switches));
+	if (run->coroutine_switch != NULL)
+		json_object_set_new(summary, "coroutine_switch",
+				    json_string(run->coroutine_switch));
 	json_object_set_new(summary, "processes", json_integer(run->processes));
 	json_object_set_new(summary, "threads_peak", json_integer(run->threads_peak));
 	json_object_set_new(summary, "threads_end", json_integer(run->threads_end));
