@@ -41,10 +41,11 @@ static void coro_set_pc_sp(ucontext_t *context, uintptr_t pc, uintptr_t sp)
 #error "coro_set_pc_sp: only x86-64 and arm64 are known"
 #endif
 
-/* The minimal switch, x86-64 System V: push the registers a callee must keep (rbp, rbx,
- * r12-r15) and the SSE and x87 control words, store the stack pointer in *save_sp, load
- * load_sp, pop the same from there and return into the other flow. No system call: the
- * signal mask is the thread's, whichever flow runs. */
+/* The minimal switch, x86-64 System V: push the registers a callee must keep
+ * (rbp, rbx, r12-r15) and the SSE and x87 control words, store the stack
+ * pointer in *save_sp, load load_sp, pop the same from there and return into
+ * the other flow. No system call: the signal mask is the thread's, whichever
+ * flow runs. */
 #if defined(__x86_64__)
 void coro_minimal_switch(void **save_sp, void *load_sp);
 __asm__(".text\n"
@@ -75,12 +76,15 @@ __asm__(".text\n"
 	"\tret\n"
 	".size coro_minimal_switch, .-coro_minimal_switch\n");
 
-/* A new flow's stack as coro_minimal_switch() leaves one: control words, six registers,
- * then the address it returns to (entry), then a null return address for entry itself,
- * so that entry starts with the stack aligned as after a call. */
-static void *coro_minimal_prepare(void *stack, size_t stack_bytes, void (*entry)(void))
+/* A new flow's stack as coro_minimal_switch() leaves one: control words, six
+ * registers, then the address it returns to (entry), then a null return address
+ * for entry itself, so that entry starts with the stack aligned as after a
+ * call. */
+static void *coro_minimal_prepare(void *stack, size_t stack_bytes,
+				  void (*entry)(void))
 {
-	uint64_t *top = (uint64_t *)(((uintptr_t)stack + stack_bytes) & ~(uintptr_t)15);
+	uint64_t *top =
+	    (uint64_t *)(((uintptr_t)stack + stack_bytes) & ~(uintptr_t)15);
 	uint64_t *sp = top - 10;
 
 	memset(sp, 0, 10 * sizeof(*sp));
@@ -103,7 +107,8 @@ static void coro_minimal_switch(void **save_sp, void *load_sp)
 	abort(); /* refused before: coro_minimal_unavailable() */
 }
 
-static void *coro_minimal_prepare(void *stack, size_t stack_bytes, void (*entry)(void))
+static void *coro_minimal_prepare(void *stack, size_t stack_bytes,
+				  void (*entry)(void))
 {
 	(void)stack;
 	(void)stack_bytes;
@@ -200,9 +205,11 @@ static void coro_trampoline(void)
 	coro_exit(self);
 }
 
-/* The ucontext way: a copy of the thread's context rather than getcontext(), which is one
- * more rt_sigprocmask: makecontext sets the registers, the mask is the thread's. */
-static void coro_make_context(struct coro *coro, void *stack, size_t stack_bytes)
+/* The ucontext way: a copy of the thread's context rather than getcontext(),
+ * which is one more rt_sigprocmask: makecontext sets the registers, the mask is
+ * the thread's. */
+static void coro_make_context(struct coro *coro, void *stack,
+			      size_t stack_bytes)
 {
 	memcpy(&coro->context, &coro_template->context, sizeof(coro->context));
 	coro->context.uc_mcontext.fpregs = &coro->context.__fpregs_mem;
@@ -218,7 +225,8 @@ void coro_make(struct coro *coro, void *stack, size_t stack_bytes,
 	void *fiber = coro->tsan_fiber;
 
 	if (coro_kind == CORO_MINIMAL)
-		coro->sp = coro_minimal_prepare(stack, stack_bytes, coro_trampoline);
+		coro->sp =
+		    coro_minimal_prepare(stack, stack_bytes, coro_trampoline);
 	else
 		coro_make_context(coro, stack, stack_bytes);
 	coro->stack = stack;

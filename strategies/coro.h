@@ -11,8 +11,10 @@
 
 /* How a switch is made. */
 enum coro_switch_kind {
-	CORO_SWAPCONTEXT = 0, /* glibc's swapcontext(): also the signal mask, a system call */
-	CORO_MINIMAL,	      /* callee-saved registers, stack pointer, FPU control words */
+	CORO_SWAPCONTEXT =
+	    0, /* glibc's swapcontext(): also the signal mask, a system call */
+	CORO_MINIMAL, /* callee-saved registers, stack pointer, FPU control
+			 words */
 };
 
 /* One flow of control: a coroutine, or the thread's own (made by

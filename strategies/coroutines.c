@@ -25,9 +25,10 @@
 
 #define LOOP_EVENTS 256 /* events taken per epoll_wait() */
 #define SLOT_LOCALS 4	/* wait_local_set() keys a coroutine may hold */
-#define ALT_STACK_BYTES (64u << 10)    /* the SIGSEGV handler's own stack */
-#define RESCUE_STACK_BYTES (64u << 10) /* where an overflowed coroutine ends   \
-					*/
+#define ALT_STACK_BYTES (64u << 10) /* the SIGSEGV handler's own stack */
+#define RESCUE_STACK_BYTES                                                     \
+	(64u << 10) /* where an overflowed coroutine ends                      \
+		     */
 
 /* What an epoll event is about: the pointer in epoll_event.data points at one
  * of these. */
@@ -78,7 +79,13 @@ struct slot {
 	struct slot_local locals[SLOT_LOCALS]; /* wait_local_set()'s values */
 	int local_count;		       /* entries in locals */
 	bool overflowed;		       /* it ran into its guard page */
+	long index; /* its number, 0 .. run_jobs()-1 */
 };
+
+/* A slot's record lives at the top of its own stack, in the page that the
+ * coroutine's first frames use anyway: a sleeping coroutine touches one page,
+ * not one and a piece of an array. */
+#define SLOT_RECORD_BYTES ((sizeof(struct slot) + 63) & ~(size_t)63)
 
 struct http; /* libcurl's multi handle on the loop, below */
 
@@ -93,8 +100,7 @@ struct loop {
 	    timer_armed_ns; /* the deadline the timerfd is armed for, 0: none */
 	struct coro thread; /* the loop's own flow, on the thread's stack */
 	struct coro_stacks stacks; /* every slot's stack, guard pages below */
-	struct slot *slots;	   /* run_jobs() of them */
-	long slot_count;	   /* entries in slots */
+	long slot_count;	   /* coroutines: run_jobs() */
 	long
 	    *free_slots; /* indexes of free slots, a stack: the lowest on top */
 	long free_count; /* entries in free_slots */
@@ -114,6 +120,14 @@ struct loop {
 
 /* The loop of this process, for the SIGSEGV handler and the read workers. */
 static struct loop *coroutines_loop;
+
+static struct slot *slot_at(const struct loop *loop, long index)
+{
+	char *stack = coro_stack(&loop->stacks, index);
+
+	return (struct slot *)(stack + coro_stack_bytes(&loop->stacks) -
+			       SLOT_RECORD_BYTES);
+}
 
 static int loop_fail(struct loop *loop, int err, const char *what)
 {
@@ -167,14 +181,15 @@ static void slot_main(void *arg)
 static void slot_start(struct loop *loop, struct task *task)
 {
 	long index = loop->free_slots[--loop->free_count];
-	struct slot *slot = &loop->slots[index];
+	struct slot *slot = slot_at(loop, index);
 
 	if (index + 1 > loop->slots_used)
 		loop->slots_used = index + 1;
 	slot->task = task;
+	slot->index = index;
 	coro_make(&slot->coro, coro_stack(&loop->stacks, index),
-		  coro_stack_bytes(&loop->stacks), slot_main, slot,
-		  &loop->thread);
+		  coro_stack_bytes(&loop->stacks) - SLOT_RECORD_BYTES,
+		  slot_main, slot, &loop->thread);
 	run_inflight_add(loop->run, 1);
 	resume(loop, slot);
 }
@@ -183,7 +198,7 @@ static void slot_finished(struct loop *loop, struct slot *slot)
 {
 	slot->task = NULL;
 	slot->state = SLOT_FREE;
-	loop->free_slots[loop->free_count++] = slot - loop->slots;
+	loop->free_slots[loop->free_count++] = slot->index;
 	run_inflight_add(loop->run, -1);
 	loop->done++;
 }
@@ -240,7 +255,7 @@ static void on_segv(int signo, siginfo_t *info, void *context)
 	long index = loop != NULL
 			 ? coro_stacks_guard_of(&loop->stacks, info->si_addr)
 			 : -1;
-	if (index < 0 || loop->current != &loop->slots[index]) {
+	if (index < 0 || loop->current != slot_at(loop, index)) {
 		signal(signo, SIG_DFL);
 		return; /* the faulting instruction runs again, and the default
 			   action ends it */
@@ -358,7 +373,7 @@ static int hook_sleep_until(void *self, int64_t deadline_ns)
 
 	if (loop->winding_down || run_stopping())
 		return -ECANCELED;
-	if (minheap_push(&loop->deadlines, deadline_ns, slot - loop->slots) < 0)
+	if (minheap_push(&loop->deadlines, deadline_ns, slot->index) < 0)
 		return -ENOMEM;
 	yield(loop, slot, SLOT_SLEEPING);
 	return slot->wake;
@@ -377,7 +392,7 @@ static int on_timer(struct loop *loop)
 	while (loop->deadlines.len > 0 &&
 	       minheap_top(&loop->deadlines).key <= now && !loop->failed) {
 		struct slot *slot =
-		    &loop->slots[minheap_pop(&loop->deadlines).value];
+		    slot_at(loop, minheap_pop(&loop->deadlines).value);
 		slot->wake = 0;
 		resume(loop, slot);
 	}
@@ -397,7 +412,7 @@ static int on_timer(struct loop *loop)
 /* In a worker thread: the read a coroutine handed over. */
 static void pool_work(struct run *run, long index)
 {
-	struct slot *slot = &coroutines_loop->slots[index];
+	struct slot *slot = slot_at(coroutines_loop, index);
 	(void)run;
 
 	slot->work(slot->work_arg);
@@ -407,7 +422,7 @@ static void pool_done(void *user, long index)
 {
 	struct loop *loop = user;
 
-	resume(loop, &loop->slots[index]);
+	resume(loop, slot_at(loop, index));
 }
 
 static int pool_setup(struct loop *loop)
@@ -447,7 +462,7 @@ static void hook_elsewhere(void *self, void (*work)(void *arg), void *arg)
 	}
 	slot->work = work;
 	slot->work_arg = arg;
-	loop_pool_submit(loop->pool, slot - loop->slots);
+	loop_pool_submit(loop->pool, slot->index);
 	yield(loop, slot, SLOT_ELSEWHERE);
 }
 
@@ -464,7 +479,7 @@ static void pool_wind_down(struct loop *loop)
 	loop_pool_drain(loop->pool, pool_done, loop);
 	while ((index = loop_pool_pop(loop->pool)) >= 0) {
 		pool_work(loop->run, index);
-		resume(loop, &loop->slots[index]);
+		resume(loop, slot_at(loop, index));
 	}
 }
 
@@ -760,7 +775,7 @@ static int on_http_timer(struct loop *loop)
 static void http_wind_down(struct loop *loop)
 {
 	for (long i = 0; loop->http != NULL && i < loop->slots_used; i++) {
-		struct slot *slot = &loop->slots[i];
+		struct slot *slot = slot_at(loop, i);
 		if (slot->state != SLOT_TRANSFER)
 			continue;
 		curl_multi_remove_handle(loop->http->multi, slot->easy);
@@ -807,7 +822,7 @@ static int hook_local_set(void *self, pthread_key_t key, void *value,
 static void locals_free(struct loop *loop)
 {
 	for (long i = 0; i < loop->slots_used; i++) {
-		struct slot *slot = &loop->slots[i];
+		struct slot *slot = slot_at(loop, i);
 		for (int k = 0; k < slot->local_count; k++) {
 			if (slot->locals[k].destructor != NULL &&
 			    slot->locals[k].value != NULL)
@@ -890,7 +905,7 @@ static void wind_down(struct loop *loop)
 	http_wind_down(loop);
 	while (loop->deadlines.len > 0) {
 		struct slot *slot =
-		    &loop->slots[minheap_pop(&loop->deadlines).value];
+		    slot_at(loop, minheap_pop(&loop->deadlines).value);
 		slot->wake = -ECANCELED;
 		resume(loop, slot);
 	}
@@ -902,10 +917,9 @@ static int loop_setup(struct loop *loop)
 	const char *failed = "mmap";
 
 	loop->slot_count = run_jobs(run);
-	loop->slots = calloc((size_t)loop->slot_count, sizeof(*loop->slots));
 	loop->free_slots =
 	    calloc((size_t)loop->slot_count, sizeof(*loop->free_slots));
-	if (loop->slots == NULL || loop->free_slots == NULL)
+	if (loop->free_slots == NULL)
 		return loop_fail(loop, ENOMEM, "coroutine slots");
 	for (long i = loop->slot_count - 1; i >= 0; i--)
 		loop->free_slots[loop->free_count++] = i; /* slot 0 on top */
@@ -929,9 +943,11 @@ static int loop_setup(struct loop *loop)
 		return loop_fail(loop, errno, "epoll_ctl");
 	if (pool_setup(loop) < 0 || http_setup(loop) < 0)
 		return -1;
-	coro_thread(&loop->thread, run->params.minimal_switch ? CORO_MINIMAL
-								 : CORO_SWAPCONTEXT);
-	run->coroutine_switch = run->params.minimal_switch ? "minimal" : "swapcontext";
+	coro_thread(&loop->thread, run->params.minimal_switch
+				       ? CORO_MINIMAL
+				       : CORO_SWAPCONTEXT);
+	run->coroutine_switch =
+	    run->params.minimal_switch ? "minimal" : "swapcontext";
 	return 0;
 }
 
@@ -940,8 +956,8 @@ static void loop_teardown(struct loop *loop)
 	locals_free(loop); /* the easy handles, before the multi handle goes */
 	http_free(loop);
 	loop_pool_free(loop->pool);
-	for (long i = 0; loop->slots != NULL && i < loop->slots_used; i++)
-		coro_forget(&loop->slots[i].coro);
+	for (long i = 0; i < loop->slots_used; i++)
+		coro_forget(&slot_at(loop, i)->coro);
 	loop->run->stack_resident_bytes =
 	    coro_stacks_resident_bytes(&loop->stacks, loop->slots_used);
 	loop->run->coroutine_switches = coro_switches();
@@ -952,7 +968,6 @@ static void loop_teardown(struct loop *loop)
 		close(loop->epoll_fd);
 	minheap_free(&loop->deadlines);
 	free(loop->free_slots);
-	free(loop->slots);
 }
 
 static int coroutines_run(struct run *run)

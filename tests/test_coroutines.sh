@@ -66,6 +66,16 @@ check "--jobs 7 --stack 16K: 7 stacks of 16 KiB reserved" \
 check "--jobs 7: every start and done line whole (80 lines)" \
 	test "$(grep -cE $'^Time: .*\t\tTask [0-9]+(, PID: [0-9]+, TID: [0-9]+, Delay: 0.02 seconds\\.\\.\\.|: Done\\.)$' "$test_tmp/bounded.out")" -eq 80
 
+run_program "$IOSTRAT" minimal coroutines sleep -n 50 --delay 50ms --switch minimal
+doc=$test_tmp/minimal.json
+check "--switch minimal: exit 0, 50 tasks ok, interleaved" \
+	test "$status" -eq 0 -a "$(json_get "$doc" 'tasks.*.status' | grep -c '^ok$')" -eq 50
+check "--switch minimal: the result names it, four switches a task" \
+	test "$(json_get "$doc" summary.coroutine_switch)" = minimal -a \
+	"$(json_get "$doc" summary.coroutine_switches)" -eq 200
+check "--switch ucontext is the default, and the result says swapcontext" \
+	test "$(json_get "$test_tmp/sleep.json" summary.coroutine_switch)" = swapcontext
+
 run_program "$IOSTRAT" badstack coroutines sleep --stack 1K
 check "--stack 1K: refused (exit 2), naming the option" \
 	grep -q -- '--stack' "$test_tmp/badstack.err"
@@ -122,6 +132,17 @@ else
 	check "Ctrl-C with 30 transfers held: 30 tasks cancelled" \
 		test "$(json_get "$test_tmp/http-int.json" 'tasks.*.status' | grep -c '^cancelled$')" -eq 30
 fi
+
+# ---- a stack overflow: a 4 KiB stack holds the coroutine's record and little else, and the
+# tutorial's start line (snprintf) needs more
+ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0 \
+	run_program "$IOSTRAT" tiny coroutines sleep -n 3 --delay 10ms --stack 4K
+check "--stack 4K: the overflow is stopped, exit 1 (not a crash: $status)" test "$status" -eq 1
+check "--stack 4K: the message names the task and the stack" \
+	grep -Eq 'coroutines: task [0-2] overflowed its stack of 4096 bytes' "$test_tmp/tiny.err"
+check "--stack 4K: the result is written: a task failed with 'stack overflow', none ok" \
+	test "$(json_get "$test_tmp/tiny.json" 'tasks.*.error' | grep -c '^stack overflow')" -eq 1 -a \
+	"$(json_get "$test_tmp/tiny.json" 'tasks.*.status' | grep -c '^ok$')" -eq 0
 
 # ---- a stack overflow: a document nested 1,500 deep, parsed by jansson recursively ----
 # The guard page below the stack stops it; the message names the task; the result is written.
