@@ -211,6 +211,8 @@ void summary_print(const struct run *run, const struct summary *s, FILE *out)
 		run->threads_peak, s->inflight_peak);
 	if (run->stack_reserved_bytes > 0)
 		print_bytes(out, "; thread stacks reserve", run->stack_reserved_bytes);
+	if (run->stack_resident_bytes > 0)
+		print_bytes(out, ", resident", run->stack_resident_bytes);
 	if (run->queue_depth_peak > 0)
 		fprintf(out, "; queue depth peak %ld", run->queue_depth_peak);
 	fprintf(out, "\n  task time p50 %.6f s, p90 %.6f s, p99 %.6f s, max %.6f s\n",
