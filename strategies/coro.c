@@ -246,8 +246,7 @@ void coro_forget(struct coro *coro)
 	coro->tsan_fiber = NULL;
 }
 
-/* ---- stacks
- * ------------------------------------------------------------------------ */
+/* ---- stacks -------------------------------------------------------------- */
 
 static size_t coro_page_bytes(void)
 {

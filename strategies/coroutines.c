@@ -25,10 +25,8 @@
 
 #define LOOP_EVENTS 256 /* events taken per epoll_wait() */
 #define SLOT_LOCALS 4	/* wait_local_set() keys a coroutine may hold */
-#define ALT_STACK_BYTES (64u << 10) /* the SIGSEGV handler's own stack */
-#define RESCUE_STACK_BYTES                                                     \
-	(64u << 10) /* where an overflowed coroutine ends                      \
-		     */
+#define ALT_STACK_BYTES (64u << 10)    /* the SIGSEGV handler's own stack */
+#define RESCUE_STACK_BYTES (64u << 10) /* where an overflow ends */
 
 /* What an epoll event is about: the pointer in epoll_event.data points at one
  * of these. */
@@ -52,12 +50,10 @@ enum slot_state {
 	SLOT_SLEEPING,	/* a deadline in the heap */
 	SLOT_ELSEWHERE, /* a read worker has its work */
 	SLOT_TRANSFER,	/* its easy handle is in the multi handle */
-	SLOT_ABANDONED, /* it overflowed its stack: never resumed, its stack
-			   left alone */
+	SLOT_ABANDONED, /* it overflowed its stack: never resumed */
 };
 
-/* wait_local_set() for a coroutine: what pthread_setspecific is for a thread.
- */
+/* wait_local_set() for a coroutine, as pthread_setspecific for a thread. */
 struct slot_local {
 	pthread_key_t key;		 /* the workload's key */
 	void *value;			 /* this coroutine's value */
@@ -90,32 +86,27 @@ struct slot {
 struct http; /* libcurl's multi handle on the loop, below */
 
 struct loop {
-	struct run *run;     /* the run being carried out */
-	int epoll_fd;	     /* the epoll instance */
-	struct source stop;  /* run_stop_fd */
-	struct source timer; /* a timerfd armed at the earliest deadline */
-	struct minheap
-	    deadlines; /* (deadline on CLOCK_MONOTONIC, slot index) */
-	int64_t
-	    timer_armed_ns; /* the deadline the timerfd is armed for, 0: none */
+	struct run *run;	  /* the run being carried out */
+	int epoll_fd;		  /* the epoll instance */
+	struct source stop;	  /* run_stop_fd */
+	struct source timer;	  /* a timerfd armed at the earliest deadline */
+	struct minheap deadlines; /* (deadline, slot index) of sleepers */
+	int64_t timer_armed_ns;	  /* what the timerfd is armed for, 0: none */
 	struct coro thread; /* the loop's own flow, on the thread's stack */
 	struct coro_stacks stacks; /* every slot's stack, guard pages below */
 	long slot_count;	   /* coroutines: run_jobs() */
-	long
-	    *free_slots; /* indexes of free slots, a stack: the lowest on top */
-	long free_count; /* entries in free_slots */
-	long slots_used; /* slots 0 .. slots_used-1 have run a task */
+	long *free_slots;	   /* free slots' indexes, the lowest on top */
+	long free_count;	   /* entries in free_slots */
+	long slots_used;	   /* slots 0 .. slots_used-1 have run a task */
 	struct slot *current; /* the coroutine running now, NULL in the loop */
 	long next_task;	      /* the next task to start */
 	long done;	      /* tasks finished */
 	bool winding_down;    /* stopping: waits return at once, cancelled */
 	bool failed;	      /* a harness failure or an overflow: stop */
-	struct loop_pool
-	    *pool; /* file: the read workers (NULL with --inline) */
+	struct loop_pool *pool;	   /* file: the read workers, or NULL */
 	struct source pool_source; /* file: the pool's eventfd */
 	struct http *http;	   /* http: the multi handle */
-	void *rescue_stack; /* RESCUE_STACK_BYTES where an overflowed coroutine
-			       ends */
+	void *rescue_stack;	   /* where an overflowed coroutine ends */
 };
 
 /* The loop of this process, for the SIGSEGV handler and the read workers. */
@@ -142,8 +133,7 @@ static int watch(struct loop *loop, struct source *source, uint32_t events)
 	return epoll_ctl(loop->epoll_fd, EPOLL_CTL_ADD, source->fd, &event);
 }
 
-/* ---- switching: the loop resumes a coroutine, a coroutine yields to the loop
- * --------- */
+/* ---- switching: the loop resumes, a coroutine yields --------------------- */
 
 static void slot_finished(struct loop *loop, struct slot *slot);
 static void slot_overflowed(struct loop *loop, struct slot *slot);
@@ -203,8 +193,7 @@ static void slot_finished(struct loop *loop, struct slot *slot)
 	loop->done++;
 }
 
-/* ---- stack overflow: a guard page below every stack
- * --------------------------------- */
+/* ---- stack overflow: a guard page below every stack ---------------------- */
 
 /* A number in decimal, for the handler, which may call only async-signal-safe
  * functions. */
@@ -341,8 +330,7 @@ static void overflow_watch_stop(struct overflow_watch *w)
 	munmap(w->alt_stack, ALT_STACK_BYTES + RESCUE_STACK_BYTES);
 }
 
-/* ---- sleep: deadlines in a min-heap behind one timerfd
- * ------------------------------ */
+/* ---- sleep: deadlines in a min-heap behind one timerfd ------------------- */
 
 /* Arm the timerfd for the earliest deadline (absolute, so no time is lost
  * computing it). */
@@ -399,8 +387,7 @@ static int on_timer(struct loop *loop)
 	return 0;
 }
 
-/* ---- file: a read handed to worker threads
- * ------------------------------------------ */
+/* ---- file: a read handed to worker threads ------------------------------- */
 
 /* epoll cannot wait for a regular file (epoll_ctl fails with EPERM): a
  * coroutine's read() is handed to the loops' worker pool
@@ -483,8 +470,7 @@ static void pool_wind_down(struct loop *loop)
 	}
 }
 
-/* ---- http: the coroutine's easy handle in the loop's multi handle
- * ------------------- */
+/* ---- http: the coroutine's easy handle in the multi handle --------------- */
 
 /* libcurl's multi-socket API, as in curl's docs/examples/ephiperfifo.c: it
  * tells the loop which sockets to watch (CURLMOPT_SOCKETFUNCTION) and when to
@@ -785,8 +771,7 @@ static void http_wind_down(struct loop *loop)
 	}
 }
 
-/* ---- storage per coroutine: what a thread keeps in pthread_setspecific
- * ------------- */
+/* ---- storage per coroutine (pthread_setspecific's) ----------------------- */
 
 static void *hook_local_get(void *self, pthread_key_t key)
 {
@@ -841,8 +826,7 @@ static const struct wait_hooks coroutine_hooks = {
     .local_set = hook_local_set,
 };
 
-/* ---- the loop
- * ------------------------------------------------------------------------ */
+/* ---- the loop ------------------------------------------------------------ */
 
 /* Start tasks until --jobs are in flight; each runs until its first wait. HTTP:
  * at most LOOP_HTTP_ADDS_PER_ROUND per round (see strategies/loop_http.h). */
