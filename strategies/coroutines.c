@@ -454,8 +454,8 @@ static void hook_elsewhere(void *self, void (*work)(void *arg), void *arg)
 }
 
 /* Winding down: the workers finish the read in hand and are joined; what they
- * did resumes its coroutine, and queued reads are done by the loop (a block
- * each) first. */
+ * did resumes its coroutine, and reads still queued are done by the loop (a
+ * block each) before their coroutines are resumed. */
 static void pool_wind_down(struct loop *loop)
 {
 	long index;
@@ -965,10 +965,10 @@ static int coroutines_run(struct run *run)
 	struct overflow_watch overflow = {0};
 	int result = -1;
 
-	coroutines_loop = &loop;
 	if (run->params.minimal_switch && coro_minimal_unavailable() != NULL)
 		return run_fail(run, 0, "coroutines: --switch minimal: %s",
 				coro_minimal_unavailable());
+	coroutines_loop = &loop;
 	if (loop_setup(&loop) < 0 || overflow_watch_start(&loop, &overflow) < 0)
 		goto out_teardown;
 	wait_hooks_install(&coroutine_hooks, &loop);
@@ -981,11 +981,11 @@ static int coroutines_run(struct run *run)
 	result = loop.failed && run->harness_message[0] != '\0' ? -1 : 0;
 	wind_down(&loop);
 	wait_hooks_install(NULL, NULL);
-	run_cancel_pending(run);
 out_teardown:
 	overflow_watch_stop(&overflow);
 	loop_teardown(&loop);
 	coroutines_loop = NULL;
+	run_cancel_pending(run); /* never started: the run stops, or broke down */
 	return result;
 }
 
