@@ -909,8 +909,15 @@ static int loop_setup(struct loop *loop)
 		loop->free_slots[loop->free_count++] = i; /* slot 0 on top */
 	int err = coro_stacks_init(&loop->stacks, loop->slot_count,
 				   (size_t)run->params.stack_bytes, &failed);
-	if (err < 0)
-		return loop_fail(loop, -err, failed);
+	if (err < 0) {
+		loop->failed = true;
+		return run_fail(run, -err,
+				"coroutines: %s, %ld stacks of %llu bytes (--jobs, "
+				"--stack): %s",
+				failed, loop->slot_count,
+				(unsigned long long)run->params.stack_bytes,
+				strerror(-err));
+	}
 	run->stack_reserved_bytes =
 	    (uint64_t)loop->slot_count * coro_stack_bytes(&loop->stacks);
 	if (minheap_init(&loop->deadlines, (size_t)loop->slot_count) < 0)
