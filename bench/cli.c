@@ -131,6 +131,24 @@ static bool parse_select(struct cli_state *cli, const char *arg)
 	return true;
 }
 
+static bool parse_stack(struct cli_state *cli, const char *arg)
+{
+	uint64_t *bytes = &cli->params->stack_bytes;
+
+	return units_parse_size(arg, bytes) && *bytes >= 4096 && *bytes <= (1u << 30);
+}
+
+static bool parse_switch(struct cli_state *cli, const char *arg)
+{
+	if (strcmp(arg, "ucontext") == 0)
+		cli->params->minimal_switch = false;
+	else if (strcmp(arg, "minimal") == 0)
+		cli->params->minimal_switch = true;
+	else
+		return false;
+	return true;
+}
+
 static bool parse_url(struct cli_state *cli, const char *arg)
 {
 	cli->params->url = arg;
@@ -276,6 +294,21 @@ static const struct cli_option cli_options[] = {
      .help = "wait with select() instead of poll() (at most FD_SETSIZE\n"
 	     "descriptors)",
      .parse = parse_select},
+    {.name = "stack",
+     .arg = "SIZE",
+     .workloads = ALL_WORKLOADS,
+     .strategies = "coroutines",
+     .help = "each coroutine's stack, a guard page below it (default 64K)",
+     .expected = "a size from 4K to 1G (16K, 64K, 1M)",
+     .parse = parse_stack},
+    {.name = "switch",
+     .arg = "HOW",
+     .workloads = ALL_WORKLOADS,
+     .strategies = "coroutines",
+     .help = "ucontext (default: glibc's swapcontext, a system call a\n"
+	     "switch) or minimal (x86-64: registers only)",
+     .expected = "ucontext or minimal",
+     .parse = parse_switch},
     {.name = "url",
      .arg = "URL",
      .workloads = HTTP,
@@ -549,6 +582,7 @@ static void set_defaults(struct params *params)
 	params->block_bytes = 64 * 1024;
 	params->cache = CACHE_COLD;
 	params->pool_threads = 4;
+	params->stack_bytes = 64 * 1024;
 	params->timeout_ns = 30 * 1000000000LL;
 }
 

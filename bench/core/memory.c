@@ -643,9 +643,14 @@ void memory_json_summary(const struct run *run, const struct memory_summary *m,
 	json_object_set_new(summary, "heap_peak_per_process_bytes", heaps);
 	json_object_set_new(summary, "stack_reserved_bytes",
 			    bytes_or_null(true, run->stack_reserved_bytes));
+	/* threads' stacks are measured here; a strategy with stacks of its own
+	 * (coroutines) measures them itself */
 	json_object_set_new(
 	    summary, "stack_resident_bytes",
-	    bytes_or_null(run->memory.on, run->memory.stack_resident_bytes));
+	    run->stack_resident_bytes > 0
+		? json_integer((json_int_t)run->stack_resident_bytes)
+		: bytes_or_null(run->memory.on,
+				run->memory.stack_resident_bytes));
 }
 
 void memory_json_task(const struct run *run, const struct task *task,

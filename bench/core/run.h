@@ -65,6 +65,8 @@ struct params {
 	long pool_threads;	  /* --pool: epoll's file worker threads */
 	bool inline_reads;	  /* --inline: epoll reads files in the loop thread */
 	bool use_select;	  /* --select: poll waits with select() */
+	uint64_t stack_bytes;	  /* --stack: coroutines: each coroutine's stack */
+	bool minimal_switch;	  /* --switch minimal: coroutines without swapcontext */
 	/* http */
 	const char *url;       /* --url */
 	const char *urls_file; /* --urls */
@@ -93,6 +95,9 @@ struct run {
 	uint64_t rss_children_bytes; /* sum of reaped children's peak RSS */
 	uint64_t stack_reserved_bytes; /* address space reserved for thread stacks, at peak */
 	struct memory_run memory;      /* per-process memory, each page once (memory.h) */
+	uint64_t stack_resident_bytes; /* of the coroutines' stacks, resident at the end */
+	uint64_t coroutine_switches;   /* coroutines: context switches made */
+	const char *coroutine_switch;  /* coroutines: "swapcontext" or "minimal" */
 	long queue_depth_peak;	       /* uring: deepest submission queue reached */
 	const char *mode;	   /* how the strategy ran the workload, e.g. "pool" or "inline" */
 	int harness_error;	   /* errno of a failure that stopped the run early, or 0 */

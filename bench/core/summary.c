@@ -213,7 +213,9 @@ void summary_print(const struct run *run, const struct summary *s, FILE *out)
 		run->threads_peak, s->inflight_peak);
 	if (run->stack_reserved_bytes > 0)
 		print_bytes(out, "; thread stacks reserve", run->stack_reserved_bytes);
-	if (run->stack_reserved_bytes > 0 && run->memory.on)
+	if (run->stack_resident_bytes > 0)
+		print_bytes(out, ", resident", run->stack_resident_bytes);
+	else if (run->stack_reserved_bytes > 0 && run->memory.on)
 		print_bytes(out, ", resident",
 			    run->memory.stack_resident_bytes);
 	if (run->queue_depth_peak > 0)
@@ -357,6 +359,12 @@ json_t *summary_document(const struct run *run, const struct summary *s)
 	json_object_set_new(summary, "rss_sum_peak_bytes",
 			    json_integer((json_int_t)s->rss_sum_peak_bytes));
 	memory_json_summary(run, &s->memory, summary);
+	if (run->coroutine_switches > 0)
+		json_object_set_new(summary, "coroutine_switches",
+				    json_integer((json_int_t)run->coroutine_switches));
+	if (run->coroutine_switch != NULL)
+		json_object_set_new(summary, "coroutine_switch",
+				    json_string(run->coroutine_switch));
 	json_object_set_new(summary, "processes", json_integer(run->processes));
 	json_object_set_new(summary, "threads_peak", json_integer(run->threads_peak));
 	json_object_set_new(summary, "threads_end", json_integer(run->threads_end));

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "file.h"
+#include "../core/wait.h"
 
 #define FILE_SET_FORMAT 1		  /* bump when the content or the names change */
 #define MANIFEST_NAME "MANIFEST"	  /* written last: the set is complete */
@@ -220,7 +221,7 @@ static void file_task_run(struct run *run, struct task *task)
 			task->status = TASK_CANCELLED;
 			break;
 		}
-		ssize_t got = read(fd, buf, block);
+		ssize_t got = wait_read(fd, buf, block);
 		if (got < 0) {
 			int err = errno;
 			if (err == EINTR)

@@ -21,6 +21,7 @@
 #include "../core/log.h"
 #include "../core/units.h"
 #include "../core/version.h"
+#include "../core/wait.h"
 #include "../core/workload.h"
 
 #define HTTP_LISTING_LIMIT 5		 /* posts asked for in each listing */
@@ -514,7 +515,8 @@ static int http_server_listings(struct http_state *state, int64_t delay_ns)
  * connection stays open. */
 struct http_thread {
 	CURL *easy;   /* the handle every task of the thread uses */
-	CURLM *multi; /* its connection cache; waits on the stop descriptor too */
+	CURLM *multi; /* blocking: its connection cache, which waits on the stop
+		       * descriptor too; NULL until wait_transfer() needs it */
 };
 
 static void http_thread_free(void *thread_state)
@@ -937,10 +939,12 @@ static void http_easy_done(struct run *run, struct task *task, CURL *easy, CURLc
 	free(transfer);
 }
 
-/* This thread's easy handle and multi handle, made on its first task. */
+/* This flow's easy handle, made on its first task (a thread's, or a
+ * coroutine's: wait_local_get); its multi handle is made by a blocking
+ * wait_transfer() when it first needs one. */
 static struct http_thread *http_thread_get(struct http_state *state)
 {
-	struct http_thread *thread = pthread_getspecific(state->easy_key);
+	struct http_thread *thread = wait_local_get(state->easy_key);
 
 	if (thread != NULL)
 		return thread;
@@ -948,12 +952,11 @@ static struct http_thread *http_thread_get(struct http_state *state)
 	if (thread == NULL)
 		return NULL;
 	thread->easy = curl_easy_init();
-	thread->multi = curl_multi_init();
-	if (thread->easy == NULL || thread->multi == NULL) {
+	if (thread->easy == NULL ||
+	    wait_local_set(state->easy_key, thread, http_thread_free) != 0) {
 		http_thread_free(thread);
 		return NULL;
 	}
-	pthread_setspecific(state->easy_key, thread);
 	return thread;
 }
 
@@ -965,33 +968,16 @@ static void http_task_run(struct run *run, struct task *task)
 {
 	struct http_state *state = run->workload_state;
 	struct http_thread *thread = http_thread_get(state);
-	struct curl_waitfd stop = {.fd = run_stop_fd, .events = CURL_WAIT_POLLIN};
-	CURLcode result = CURLE_ABORTED_BY_CALLBACK;
-	int running = 1;
 	void *ctx;
 
 	if (thread == NULL) {
-		http_task_error(task, "curl_easy_init or curl_multi_init failed");
+		http_task_error(task, "curl_easy_init failed");
 		return;
 	}
 	if (http_easy_setup(run, task, thread->easy, &ctx) < 0)
 		return;
-	CURLMcode mc = curl_multi_add_handle(thread->multi, thread->easy);
-	while (mc == CURLM_OK && !run_stopping()) {
-		mc = curl_multi_perform(thread->multi, &running);
-		if (mc != CURLM_OK || running == 0)
-			break;
-		mc = curl_multi_poll(thread->multi, &stop, 1, 1000, NULL);
-	}
-	for (CURLMsg *msg; running == 0 && (msg = curl_multi_info_read(
-						thread->multi, &(int){0})) != NULL;) {
-		if (msg->msg == CURLMSG_DONE)
-			result = msg->data.result;
-	}
-	curl_multi_remove_handle(thread->multi, thread->easy);
+	CURLcode result = wait_transfer(thread->easy, &thread->multi);
 	http_easy_done(run, task, thread->easy, result, ctx);
-	if (mc != CURLM_OK)
-		http_task_error(task, "curl_multi: %s", curl_multi_strerror(mc));
 }
 
 /* ---- what a run shows -------------------------------------------------------------------- */

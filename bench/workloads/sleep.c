@@ -1,19 +1,13 @@
 /* sleep.c - the tutorial's workload: each task sleeps, a random whole number of
- * seconds or one fixed delay. The blocking sleep waits in ppoll() on the run's
- * stop descriptor with a timeout: a plain timed wait in the kernel that Ctrl-C
- * can also end at once, and no descriptor per sleeping task. */
+ * seconds or one fixed delay. The sleep itself is wait_sleep()
+ * (bench/core/wait.c): ppoll() on the run's stop descriptor, a plain timed wait
+ * in the kernel that Ctrl-C can also end, or a yield to a coroutine's loop. */
 #include <errno.h>
-#include <poll.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
-#include <unistd.h>
 
+#include "../core/wait.h"
 #include "../core/workload.h"
-
-/* The last stretch of a sleep, slept with clock_nanosleep() (Ctrl-C waits
- * for it): about a millisecond. */
-#define SLEEP_LAST_NS 1000000LL
 
 /* splitmix64: a small, well-mixed generator, so a seed gives the same delays everywhere. */
 static uint64_t next_random(uint64_t *state)
@@ -40,40 +34,21 @@ static int sleep_prepare(struct run *run)
 	return 0;
 }
 
-/* A blocking sleep with no descriptor of its own: ppoll() on the run's stop
- * descriptor, so that Ctrl-C ends it at once, then clock_nanosleep() to the
- * deadline. ppoll() alone would do, but the kernel lets it oversleep by 0.1%
- * of its timeout (1 ms a second), which would count as the strategy's
- * overhead: each ppoll() is asked to end that much early, and the last
- * millisecond or so is an absolute clock_nanosleep(), which ends within the
- * thread's timer slack (50 us). */
+/* The sleep: wait_sleep() (bench/core/wait.h) blocks in ppoll() on the run's
+ * stop descriptor, or yields to the thread's event loop where a strategy hooked
+ * it. */
 static void sleep_task_run(struct run *run, struct task *task)
 {
-	struct pollfd stop = {.fd = run_stop_fd, .events = POLLIN};
-	int64_t deadline_ns = run_now_ns() + task->delay_ns;
-	int64_t left_ns = task->delay_ns;
-	struct timespec until;
+	const char *failed = NULL;
 
 	(void)run;
-	while (left_ns > SLEEP_LAST_NS && !run_stopping()) {
-		int64_t wait_ns = left_ns - left_ns / 500 - SLEEP_LAST_NS / 2;
-		struct timespec timeout = {.tv_sec = wait_ns / 1000000000LL,
-					   .tv_nsec = wait_ns % 1000000000LL};
-		if (ppoll(&stop, 1, &timeout, NULL) < 0 && errno != EINTR) {
-			task->status = TASK_ERROR;
-			snprintf(task->error, sizeof(task->error), "ppoll: %s",
-				 strerror(errno));
-			return;
-		}
-		left_ns = deadline_ns - run_now_ns();
+	int err = wait_sleep(task->delay_ns, &failed);
+	if (err == 0 || err == -ECANCELED) {
+		task->status = err == 0 ? TASK_OK : TASK_CANCELLED;
+		return;
 	}
-	until.tv_sec = deadline_ns / 1000000000LL;
-	until.tv_nsec = deadline_ns % 1000000000LL;
-	while (!run_stopping() &&
-	       clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &until, NULL) ==
-		   EINTR) {
-	}
-	task->status = run_stopping() ? TASK_CANCELLED : TASK_OK;
+	task->status = TASK_ERROR;
+	snprintf(task->error, sizeof(task->error), "%s: %s", failed, strerror(-err));
 }
 
 static void sleep_describe(const struct run *run, const struct task *task, char *buf, size_t len)
