@@ -6,7 +6,7 @@
 
 static const struct strategy *const strategy_table[] = {
     &strategy_blocking, &strategy_processes, &strategy_threads,
-    &strategy_epoll,	&strategy_uring,     NULL,
+    &strategy_epoll,	&strategy_uring,     &strategy_libuv, NULL,
 };
 
 const struct strategy *const *strategy_list(void)

@@ -32,5 +32,6 @@ extern const struct strategy strategy_processes;
 extern const struct strategy strategy_threads;
 extern const struct strategy strategy_epoll;
 extern const struct strategy strategy_uring;
+extern const struct strategy strategy_libuv;
 
 #endif
