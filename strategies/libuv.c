@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "http_multi.h"
+#include "../bench/core/minheap.h"
 #include "../bench/core/strategy.h"
 
 #define LIBUV_UNAVAILABLE_NO_LIBRARY                                           \
@@ -23,26 +24,40 @@
 
 #include "../bench/workloads/file.h"
 
+/* How sleeps wait (IOSTRAT_LIBUV_SLEEP), the mode the result records. */
+enum sleep_mode {
+	SLEEP_PER_TASK, /* a uv_timer_t per task, in libuv's own timer heap */
+	SLEEP_HEAP, /* one uv_timer_t at the earliest deadline of a min-heap */
+};
+
+static const char *const sleep_mode_names[] = {
+    [SLEEP_PER_TASK] = "per-task",
+    [SLEEP_HEAP] = "heap",
+};
+
 struct sleep_slot;
+struct sleep_heap;
 struct file_slot;
 struct http_uv;
 
 /* The loop's state. libuv keeps its own: the epoll set, the timer heap, the
  * queue of the thread pool; uv.data points back here. */
 struct libuv_loop {
-	struct run *run;	   /* the run being carried out */
-	uv_loop_t uv;		   /* libuv's loop; uv.data is this struct */
-	uv_poll_t stop;		   /* run_stop_fd: Ctrl-C or SIGTERM */
-	uv_prepare_t turn;	   /* before each wait: start tasks */
-	bool stopping;		   /* shutdown has begun: nothing new */
-	long next_task;		   /* the next task to start */
-	long done;		   /* tasks finished */
-	long slot_count;	   /* sleep, file: slots, one per --jobs */
-	long *free_slots;	   /* sleep, file: free slot indexes, a stack */
-	long free_count;	   /* entries in free_slots */
-	struct sleep_slot *sleeps; /* sleep: a timer per slot */
-	struct file_slot *files;   /* file: a request per slot */
-	struct http_uv *http;	   /* http: libcurl's timer, callbacks */
+	struct run *run;   /* the run being carried out */
+	uv_loop_t uv;	   /* libuv's loop; uv.data is this struct */
+	uv_poll_t stop;	   /* run_stop_fd: Ctrl-C or SIGTERM */
+	uv_prepare_t turn; /* before each wait: start tasks */
+	bool stopping;	   /* shutdown has begun: nothing new */
+	long next_task;	   /* the next task to start */
+	long done;	   /* tasks finished */
+	long slot_count;   /* sleep, file: slots, one per --jobs */
+	long *free_slots;  /* sleep, file: free slot indexes, a stack */
+	long free_count;   /* entries in free_slots */
+	enum sleep_mode sleep_mode;    /* sleep: how it waits */
+	struct sleep_slot *sleeps;     /* sleep per-task: a timer a slot */
+	struct sleep_heap *sleep_heap; /* sleep heap: one timer */
+	struct file_slot *files;       /* file: a request per slot */
+	struct http_uv *http;	       /* http: libcurl's timer, callbacks */
 	struct http_multi *http_multi; /* http: multi handle, transfer slots */
 };
 
@@ -99,17 +114,60 @@ static void *slots_alloc(struct libuv_loop *loop, size_t slot_bytes)
 	return slots;
 }
 
-/* ---- sleep: one uv_timer_t per slot, in libuv's timer heap --------------- */
+/* ---- sleep: uv_timer_t, one per task or one for the earliest deadline ---- */
 
 struct sleep_slot {
 	uv_timer_t timer;  /* libuv's timer; timer.data is this slot */
 	struct task *task; /* the task sleeping in it, NULL when free */
 };
 
+/* heap: what Node.js does with its timers (lists in JavaScript, one
+ * uv_timer_t for the process), and epoll.c with a timerfd. */
+struct sleep_heap {
+	uv_timer_t timer;	  /* armed at the earliest deadline */
+	struct minheap deadlines; /* (deadline on CLOCK_MONOTONIC, task id) */
+	int64_t timer_armed_ns;	  /* the deadline it is armed for, 0: none */
+};
+
+/* libuv's timers count whole milliseconds from the loop's cached time
+ * (uv_now), which lags the clock. Given the deadline in milliseconds rounded
+ * up, a timer fires when the loop's time has reached it, so never before the
+ * deadline: at most a millisecond after it, more if the loop's clock is the
+ * coarse one (CLOCK_MONOTONIC_COARSE, when its ticks are 1 ms or finer). */
+static uint64_t timeout_ms_until(struct libuv_loop *loop, int64_t deadline_ns)
+{
+	uint64_t due_ms = (uint64_t)(deadline_ns + 999999) / 1000000u;
+	uint64_t now_ms = uv_now(&loop->uv);
+
+	return due_ms > now_ms ? due_ms - now_ms : 0;
+}
+
 static int sleep_setup(struct libuv_loop *loop)
 {
+	const char *mode = getenv("IOSTRAT_LIBUV_SLEEP");
+
 	if (loop->run->params.workload->kind != WORKLOAD_SLEEP)
 		return 0;
+	if (mode == NULL || mode[0] == '\0' || strcmp(mode, "per-task") == 0) {
+		loop->sleep_mode = SLEEP_PER_TASK;
+	} else if (strcmp(mode, "heap") == 0) {
+		loop->sleep_mode = SLEEP_HEAP;
+	} else {
+		return run_fail(loop->run, EINVAL,
+				"libuv: IOSTRAT_LIBUV_SLEEP=%s: expected "
+				"per-task or heap",
+				mode);
+	}
+	loop->run->mode = sleep_mode_names[loop->sleep_mode];
+	if (loop->sleep_mode == SLEEP_HEAP) {
+		loop->sleep_heap = calloc(1, sizeof(*loop->sleep_heap));
+		if (loop->sleep_heap == NULL ||
+		    minheap_init(&loop->sleep_heap->deadlines,
+				 (size_t)run_jobs(loop->run)) < 0)
+			return loop_fail(loop, UV_ENOMEM, "sleep heap");
+		uv_timer_init(&loop->uv, &loop->sleep_heap->timer);
+		return 0;
+	}
 	loop->sleeps = slots_alloc(loop, sizeof(*loop->sleeps));
 	if (loop->sleeps == NULL)
 		return -1;
@@ -132,27 +190,62 @@ static void on_sleep_done(uv_timer_t *timer)
 	finish_task(loop, task);
 }
 
-/* libuv's timers count whole milliseconds from the loop's cached time
- * (uv_now), which lags the clock. Given the deadline in milliseconds rounded
- * up, a timer fires when the loop's time has reached it, so never before the
- * deadline, counted from the task's recorded start: at most a millisecond late,
- * more if the loop's clock is the coarse one (CLOCK_MONOTONIC_COARSE). */
+static void on_sleep_heap_timer(uv_timer_t *timer)
+{
+	struct libuv_loop *loop = loop_of((uv_handle_t *)timer);
+	struct sleep_heap *heap = loop->sleep_heap;
+	int64_t now_ns = run_now_ns();
+
+	heap->timer_armed_ns = 0;
+	while (heap->deadlines.len > 0 &&
+	       minheap_top(&heap->deadlines).key <= now_ns) {
+		struct minheap_item due = minheap_pop(&heap->deadlines);
+		struct task *task = &loop->run->tasks[due.value];
+		task->status = TASK_OK;
+		finish_task(loop, task);
+	}
+}
+
+/* heap: after a turn's starts, the timer follows the earliest deadline. */
+static int sleep_heap_arm(struct libuv_loop *loop)
+{
+	struct sleep_heap *heap = loop->sleep_heap;
+
+	if (heap == NULL || heap->deadlines.len == 0 ||
+	    heap->timer_armed_ns == minheap_top(&heap->deadlines).key)
+		return 0;
+	int64_t earliest_ns = minheap_top(&heap->deadlines).key;
+	int err = uv_timer_start(&heap->timer, on_sleep_heap_timer,
+				 timeout_ms_until(loop, earliest_ns), 0);
+	if (err < 0)
+		return loop_fail(loop, err, "uv_timer_start");
+	heap->timer_armed_ns = earliest_ns;
+	return 0;
+}
+
+/* The deadline counts from the task's recorded start. */
 static int start_sleep(struct libuv_loop *loop, struct task *task)
 {
-	struct sleep_slot *slot = &loop->sleeps[slot_take(loop)];
 	int64_t deadline_ns =
 	    loop->run->start_ns + task->start_ns + task->delay_ns;
-	uint64_t due_ms = (uint64_t)(deadline_ns + 999999) / 1000000u;
-	uint64_t now_ms = uv_now(&loop->uv);
 
+	if (loop->sleep_mode == SLEEP_HEAP) {
+		if (minheap_push(&loop->sleep_heap->deadlines, deadline_ns,
+				 task->id) < 0)
+			return loop_fail(loop, UV_ENOMEM, "sleep heap");
+		return 0;
+	}
+	struct sleep_slot *slot = &loop->sleeps[slot_take(loop)];
 	slot->task = task;
 	int err = uv_timer_start(&slot->timer, on_sleep_done,
-				 due_ms > now_ms ? due_ms - now_ms : 0, 0);
+				 timeout_ms_until(loop, deadline_ns), 0);
 	return err < 0 ? loop_fail(loop, err, "uv_timer_start") : 0;
 }
 
 static void sleep_cancel(struct libuv_loop *loop)
 {
+	struct sleep_heap *heap = loop->sleep_heap;
+
 	for (long i = 0; loop->sleeps != NULL && i < loop->slot_count; i++) {
 		struct sleep_slot *slot = &loop->sleeps[i];
 		if (slot->task != NULL) {
@@ -163,6 +256,23 @@ static void sleep_cancel(struct libuv_loop *loop)
 		}
 		uv_close((uv_handle_t *)&slot->timer, NULL);
 	}
+	if (heap == NULL)
+		return;
+	while (heap->deadlines.len > 0) {
+		struct minheap_item due = minheap_pop(&heap->deadlines);
+		loop->run->tasks[due.value].status = TASK_CANCELLED;
+		finish_task(loop, &loop->run->tasks[due.value]);
+	}
+	if (heap->deadlines.items != NULL) /* else the timer was never made */
+		uv_close((uv_handle_t *)&heap->timer, NULL);
+}
+
+static void sleep_teardown(struct libuv_loop *loop)
+{
+	if (loop->sleep_heap != NULL)
+		minheap_free(&loop->sleep_heap->deadlines);
+	free(loop->sleep_heap);
+	free(loop->sleeps);
 }
 
 /* ---- file: uv_fs_* requests, carried out by libuv's thread pool ---------- */
@@ -678,7 +788,10 @@ static void on_turn(uv_prepare_t *turn)
 			return;
 		}
 	}
-	if (loop->done == run->params.tasks)
+	/* libuv computes how long to wait from the time it cached when the turn
+	 * began: the time the starts took would be added to every timeout. */
+	uv_update_time(&loop->uv);
+	if (loop->done == run->params.tasks || sleep_heap_arm(loop) < 0)
 		loop_shutdown(loop); /* --inline: read in the loop above */
 }
 
@@ -741,7 +854,8 @@ static int libuv_run(struct run *run)
 	if (loop_setup(&loop) < 0 && !uv_is_closing((uv_handle_t *)&loop.turn))
 		loop_shutdown(&loop);
 	uv_run(&loop.uv, UV_RUN_DEFAULT);
-	for (long i = 0; i < loop.next_task; i++) {
+	for (long i = 0; loop.done < loop.next_task && i < loop.next_task;
+	     i++) {
 		struct task *task = &run->tasks[i];
 		if (task->status == TASK_RUNNING) { /* a failure cut it short */
 			task->status = TASK_CANCELLED;
@@ -753,7 +867,7 @@ static int libuv_run(struct run *run)
 	if (err < 0)
 		loop_fail(&loop, err, "uv_loop_close");
 	file_teardown(&loop);
-	free(loop.sleeps);
+	sleep_teardown(&loop);
 	free(loop.free_slots);
 out_cancel_pending:
 	run_cancel_pending(run);
