@@ -12,8 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "http_multi.h"
-#include "../bench/core/minheap.h"
+#include "loop_http.h"
+#include "loop_tasks.h"
 #include "../bench/core/strategy.h"
 
 #define LIBUV_UNAVAILABLE_NO_LIBRARY                                           \
@@ -36,29 +36,28 @@ static const char *const sleep_mode_names[] = {
 };
 
 struct sleep_slot;
-struct sleep_heap;
 struct file_slot;
 struct http_uv;
 
 /* The loop's state. libuv keeps its own: the epoll set, the timer heap, the
  * queue of the thread pool; uv.data points back here. */
 struct libuv_loop {
-	struct run *run;   /* the run being carried out */
-	uv_loop_t uv;	   /* libuv's loop; uv.data is this struct */
-	uv_poll_t stop;	   /* run_stop_fd: Ctrl-C or SIGTERM */
-	uv_prepare_t turn; /* before each wait: start tasks */
-	bool stopping;	   /* shutdown has begun: nothing new */
-	long next_task;	   /* the next task to start */
-	long done;	   /* tasks finished */
-	long slot_count;   /* sleep, file: slots, one per --jobs */
-	long *free_slots;  /* sleep, file: free slot indexes, a stack */
-	long free_count;   /* entries in free_slots */
-	enum sleep_mode sleep_mode;    /* sleep: how it waits */
-	struct sleep_slot *sleeps;     /* sleep per-task: a timer a slot */
-	struct sleep_heap *sleep_heap; /* sleep heap: one timer */
-	struct file_slot *files;       /* file: a request per slot */
-	struct http_uv *http;	       /* http: libcurl's timer, callbacks */
-	struct http_multi *http_multi; /* http: multi handle, transfer slots */
+	struct run *run;	 /* the run being carried out */
+	uv_loop_t uv;		 /* libuv's loop; uv.data is this struct */
+	uv_poll_t stop;		 /* run_stop_fd: Ctrl-C or SIGTERM */
+	uv_prepare_t turn;	 /* before each wait: start tasks */
+	bool stopping;		 /* shutdown has begun: nothing new */
+	struct loop_tasks tasks; /* started, ended; heap: the sleepers */
+	long slot_count;	 /* sleep, file: slots, one per --jobs */
+	long *free_slots;	 /* sleep, file: free slot indexes, a stack */
+	long free_count;	 /* entries in free_slots */
+	enum sleep_mode sleep_mode; /* sleep: how it waits */
+	struct sleep_slot *sleeps;  /* sleep per-task: a timer a slot */
+	uv_timer_t sleep_timer;	    /* sleep heap: at the earliest deadline */
+	int64_t sleep_armed_ns;	    /* the deadline it is armed for, 0: none */
+	struct file_slot *files;    /* file: a request per slot */
+	struct http_uv *uv_http;    /* http: the uv_poll_t's, libcurl's timer */
+	struct loop_http *http;	    /* http: multi handle, transfer slots */
 };
 
 static struct libuv_loop *loop_of(const uv_handle_t *handle)
@@ -78,9 +77,7 @@ static void loop_shutdown(struct libuv_loop *loop);
 
 static void finish_task(struct libuv_loop *loop, struct task *task)
 {
-	run_task_finished(loop->run, task);
-	run_inflight_add(loop->run, -1);
-	loop->done++;
+	loop_tasks_finish(&loop->tasks, task);
 }
 
 static long slot_take(struct libuv_loop *loop)
@@ -121,14 +118,6 @@ struct sleep_slot {
 	struct task *task; /* the task sleeping in it, NULL when free */
 };
 
-/* heap: what Node.js does with its timers (lists in JavaScript, one
- * uv_timer_t for the process), and epoll.c with a timerfd. */
-struct sleep_heap {
-	uv_timer_t timer;	  /* armed at the earliest deadline */
-	struct minheap deadlines; /* (deadline on CLOCK_MONOTONIC, task id) */
-	int64_t timer_armed_ns;	  /* the deadline it is armed for, 0: none */
-};
-
 /* libuv's timers count whole milliseconds from the loop's cached time
  * (uv_now), which lags the clock. Given the deadline in milliseconds rounded
  * up, a timer fires when the loop's time has reached it, so never before the
@@ -142,7 +131,8 @@ static uint64_t timeout_ms_until(struct libuv_loop *loop, int64_t deadline_ns)
 	return due_ms > now_ms ? due_ms - now_ms : 0;
 }
 
-static int sleep_setup(struct libuv_loop *loop)
+/* IOSTRAT_LIBUV_SLEEP=per-task (the default) or heap. */
+static int sleep_mode_choose(struct libuv_loop *loop)
 {
 	const char *mode = getenv("IOSTRAT_LIBUV_SLEEP");
 
@@ -159,13 +149,18 @@ static int sleep_setup(struct libuv_loop *loop)
 				mode);
 	}
 	loop->run->mode = sleep_mode_names[loop->sleep_mode];
+	return 0;
+}
+
+static int sleep_setup(struct libuv_loop *loop)
+{
+	if (loop->run->params.workload->kind != WORKLOAD_SLEEP)
+		return 0;
 	if (loop->sleep_mode == SLEEP_HEAP) {
-		loop->sleep_heap = calloc(1, sizeof(*loop->sleep_heap));
-		if (loop->sleep_heap == NULL ||
-		    minheap_init(&loop->sleep_heap->deadlines,
-				 (size_t)run_jobs(loop->run)) < 0)
-			return loop_fail(loop, UV_ENOMEM, "sleep heap");
-		uv_timer_init(&loop->uv, &loop->sleep_heap->timer);
+		/* the sleepers' heap is the one epoll and uring keep
+		 * (loop_tasks), as Node.js keeps its timers in lists of its
+		 * own behind one uv_timer_t */
+		uv_timer_init(&loop->uv, &loop->sleep_timer);
 		return 0;
 	}
 	loop->sleeps = slots_alloc(loop, sizeof(*loop->sleeps));
@@ -190,36 +185,27 @@ static void on_sleep_done(uv_timer_t *timer)
 	finish_task(loop, task);
 }
 
-static void on_sleep_heap_timer(uv_timer_t *timer)
+static void on_sleep_timer(uv_timer_t *timer)
 {
 	struct libuv_loop *loop = loop_of((uv_handle_t *)timer);
-	struct sleep_heap *heap = loop->sleep_heap;
-	int64_t now_ns = run_now_ns();
 
-	heap->timer_armed_ns = 0;
-	while (heap->deadlines.len > 0 &&
-	       minheap_top(&heap->deadlines).key <= now_ns) {
-		struct minheap_item due = minheap_pop(&heap->deadlines);
-		struct task *task = &loop->run->tasks[due.value];
-		task->status = TASK_OK;
-		finish_task(loop, task);
-	}
+	loop->sleep_armed_ns = 0;
+	loop_tasks_wake(&loop->tasks, run_now_ns(), TASK_OK);
 }
 
 /* heap: after a turn's starts, the timer follows the earliest deadline. */
-static int sleep_heap_arm(struct libuv_loop *loop)
+static int sleep_timer_arm(struct libuv_loop *loop)
 {
-	struct sleep_heap *heap = loop->sleep_heap;
+	int64_t earliest_ns = loop_tasks_earliest_ns(&loop->tasks);
 
-	if (heap == NULL || heap->deadlines.len == 0 ||
-	    heap->timer_armed_ns == minheap_top(&heap->deadlines).key)
+	if (loop->sleep_mode != SLEEP_HEAP || earliest_ns < 0 ||
+	    earliest_ns == loop->sleep_armed_ns)
 		return 0;
-	int64_t earliest_ns = minheap_top(&heap->deadlines).key;
-	int err = uv_timer_start(&heap->timer, on_sleep_heap_timer,
+	int err = uv_timer_start(&loop->sleep_timer, on_sleep_timer,
 				 timeout_ms_until(loop, earliest_ns), 0);
 	if (err < 0)
 		return loop_fail(loop, err, "uv_timer_start");
-	heap->timer_armed_ns = earliest_ns;
+	loop->sleep_armed_ns = earliest_ns;
 	return 0;
 }
 
@@ -229,12 +215,8 @@ static int start_sleep(struct libuv_loop *loop, struct task *task)
 	int64_t deadline_ns =
 	    loop->run->start_ns + task->start_ns + task->delay_ns;
 
-	if (loop->sleep_mode == SLEEP_HEAP) {
-		if (minheap_push(&loop->sleep_heap->deadlines, deadline_ns,
-				 task->id) < 0)
-			return loop_fail(loop, UV_ENOMEM, "sleep heap");
-		return 0;
-	}
+	if (loop->sleep_mode == SLEEP_HEAP)
+		return loop_tasks_sleep(&loop->tasks, task, deadline_ns);
 	struct sleep_slot *slot = &loop->sleeps[slot_take(loop)];
 	slot->task = task;
 	int err = uv_timer_start(&slot->timer, on_sleep_done,
@@ -244,8 +226,6 @@ static int start_sleep(struct libuv_loop *loop, struct task *task)
 
 static void sleep_cancel(struct libuv_loop *loop)
 {
-	struct sleep_heap *heap = loop->sleep_heap;
-
 	for (long i = 0; loop->sleeps != NULL && i < loop->slot_count; i++) {
 		struct sleep_slot *slot = &loop->sleeps[i];
 		if (slot->task != NULL) {
@@ -256,23 +236,10 @@ static void sleep_cancel(struct libuv_loop *loop)
 		}
 		uv_close((uv_handle_t *)&slot->timer, NULL);
 	}
-	if (heap == NULL)
-		return;
-	while (heap->deadlines.len > 0) {
-		struct minheap_item due = minheap_pop(&heap->deadlines);
-		loop->run->tasks[due.value].status = TASK_CANCELLED;
-		finish_task(loop, &loop->run->tasks[due.value]);
-	}
-	if (heap->deadlines.items != NULL) /* else the timer was never made */
-		uv_close((uv_handle_t *)&heap->timer, NULL);
-}
-
-static void sleep_teardown(struct libuv_loop *loop)
-{
-	if (loop->sleep_heap != NULL)
-		minheap_free(&loop->sleep_heap->deadlines);
-	free(loop->sleep_heap);
-	free(loop->sleeps);
+	loop_tasks_cancel_sleepers(&loop->tasks);
+	if (loop->sleep_mode == SLEEP_HEAP &&
+	    loop->run->params.workload->kind == WORKLOAD_SLEEP)
+		uv_close((uv_handle_t *)&loop->sleep_timer, NULL);
 }
 
 /* ---- file: uv_fs_* requests, carried out by libuv's thread pool ---------- */
@@ -550,201 +517,201 @@ static void file_teardown(struct libuv_loop *loop)
 
 /* ---- http: libcurl's multi-socket API on uv_poll_t and a uv_timer_t ------ */
 
-/* As on epoll, libcurl says which sockets to watch for what
- * (CURLMOPT_SOCKETFUNCTION) and when to call it back (CURLMOPT_TIMERFUNCTION);
- * here a watch is a uv_poll_t and the callback a uv_timer_t, and readiness goes
- * back with curl_multi_socket_action() (the wiring of curl's
- * docs/examples/multi-uv.c). What epoll and uring share is in http_multi.c:
- * the multi handle, an easy handle per --jobs slot, adds in rounds, drain. */
+/* As under epoll, libcurl says which sockets to watch for what and when to
+ * call it back; strategies/loop_http.c turns that into two calls of the loop,
+ * "watch this socket" and "call me back then", and this loop answers them
+ * with a uv_poll_t and a uv_timer_t, as curl's docs/examples/multi-uv.c does.
+ * The multi handle, its easy handles (one per --jobs slot), the rounds and the
+ * draining are loop_http's, shared with epoll, poll and uring. */
 
-/* A socket's record (http_multi_socket), kept until the end of the run by its
- * descriptor's number: the uv_poll_t made for the number on its first watch
- * is stopped when libcurl lets the socket go (before it closes it) and started
- * again for the next socket of that number, so no handle is made or closed
- * per connection, and none is freed before libuv has closed it. */
-struct http_watch {
-	uv_poll_t poll;	  /* made on the first watch of the number */
-	curl_socket_t fd; /* the descriptor number */
-	bool made;	  /* poll is initialised (uv_poll_init_socket) */
-	struct http_watch *older; /* the record made before: all are closed */
+/* The uv_poll_t of a descriptor number, made on the number's first watch and
+ * kept until the end of the run: stopped when libcurl lets the socket go
+ * (before it closes it), started again for the next socket of that number. So
+ * no handle is made or closed per connection, and none is freed before libuv
+ * has closed it. */
+struct http_poll {
+	uv_poll_t poll;		 /* poll.data is this record */
+	curl_socket_t fd;	 /* the descriptor number */
+	struct http_poll *older; /* the record made before: all are closed */
 };
 
 struct http_uv {
-	uv_timer_t timer;	  /* libcurl's timeout */
-	struct libuv_loop *loop;  /* the loop, for libcurl's callbacks */
-	struct http_watch *watch; /* the last record with a poll made */
-	int callback_error;	  /* a libuv error in a callback, or 0 */
+	uv_timer_t timer;	  /* libcurl's timeout, and --timeout's */
+	struct http_poll **polls; /* by descriptor number, NULL: none yet */
+	size_t polls_len;	  /* entries in polls */
+	struct http_poll *newest; /* the last record made */
 };
-
-static void http_act(struct libuv_loop *loop, curl_socket_t fd, int flags);
 
 static void on_http_poll(uv_poll_t *poll, int status, int events)
 {
-	struct http_watch *watch = poll->data;
-	int flags = 0;
+	struct libuv_loop *loop = loop_of((uv_handle_t *)poll);
+	struct http_poll *record = poll->data;
+	unsigned seen = 0;
 
 	if (status < 0)
-		flags |= CURL_CSELECT_ERR;
+		seen |= LOOP_HTTP_ERR;
 	if (events & UV_READABLE)
-		flags |= CURL_CSELECT_IN;
+		seen |= LOOP_HTTP_IN;
 	if (events & UV_WRITABLE)
-		flags |= CURL_CSELECT_OUT;
-	http_act(loop_of((uv_handle_t *)poll), watch->fd, flags);
+		seen |= LOOP_HTTP_OUT;
+	if (loop_http_ready(loop->http, record->fd, seen) < 0)
+		loop_shutdown(loop);
 }
 
 static void on_http_timer(uv_timer_t *timer)
 {
-	http_act(loop_of((uv_handle_t *)timer), CURL_SOCKET_TIMEOUT, 0);
+	struct libuv_loop *loop = loop_of((uv_handle_t *)timer);
+
+	if (loop_http_timeout(loop->http) < 0)
+		loop_shutdown(loop);
 }
 
-/* CURLMOPT_SOCKETFUNCTION: watch fd for what libcurl waits for, or stop. */
-static int http_on_curl_socket(CURL *easy, curl_socket_t fd, int what,
-			       void *userp, void *socketp)
+/* The record of fd, made (with its uv_poll_t) on first use; NULL after
+ * loop_fail(). */
+static struct http_poll *http_poll_of(struct libuv_loop *loop, curl_socket_t fd)
 {
-	struct http_uv *http = userp;
-	struct libuv_loop *loop = http->loop;
-	struct http_watch *watch;
-	int events = 0;
-	int err;
-	(void)easy;
-	(void)socketp;
+	struct http_uv *http = loop->uv_http;
+	size_t index = (size_t)fd;
 
-	if (what == CURL_POLL_REMOVE) {
-		watch = http_multi_socket_find(loop->http_multi, fd);
-		if (watch != NULL && watch->made &&
-		    !uv_is_closing((uv_handle_t *)&watch->poll))
-			uv_poll_stop(&watch->poll);
+	if (index >= http->polls_len) {
+		size_t len = http->polls_len > 0 ? http->polls_len * 2 : 64;
+		while (len <= index)
+			len *= 2;
+		struct http_poll **grown =
+		    realloc(http->polls, len * sizeof(*grown));
+		if (grown == NULL)
+			goto out_no_memory;
+		memset(grown + http->polls_len, 0,
+		       (len - http->polls_len) * sizeof(*grown));
+		http->polls = grown;
+		http->polls_len = len;
+	}
+	if (http->polls[index] != NULL)
+		return http->polls[index];
+	struct http_poll *record = calloc(1, sizeof(*record));
+	if (record == NULL)
+		goto out_no_memory;
+	int err = uv_poll_init_socket(&loop->uv, &record->poll, fd);
+	if (err < 0) {
+		free(record);
+		loop_fail(loop, err, "uv_poll_init_socket");
+		return NULL;
+	}
+	record->poll.data = record;
+	record->fd = fd;
+	record->older = http->newest;
+	http->newest = record;
+	http->polls[index] = record;
+	return record;
+out_no_memory:
+	loop_fail(loop, UV_ENOMEM, "the sockets' uv_poll_t");
+	return NULL;
+}
+
+/* loop_http's watch: libcurl waits for socket->want on it (0: nothing). */
+static int http_watch(void *arg, struct loop_http_socket *socket)
+{
+	struct libuv_loop *loop = arg;
+	struct http_poll *record;
+	int events = 0;
+
+	if (socket->want == 0) {
+		record = (size_t)socket->fd < loop->uv_http->polls_len
+			     ? loop->uv_http->polls[socket->fd]
+			     : NULL;
+		if (record != NULL &&
+		    !uv_is_closing((uv_handle_t *)&record->poll))
+			uv_poll_stop(&record->poll);
+		socket->registered = 0;
 		return 0;
 	}
 	if (loop->stopping)
 		return 0; /* nothing new is watched while the run stops */
-	watch = http_multi_socket(loop->http_multi, fd);
-	if (watch == NULL) {
-		http->callback_error = UV_ENOMEM;
+	record = http_poll_of(loop, socket->fd);
+	if (record == NULL)
 		return -1;
-	}
-	if (!watch->made) {
-		err = uv_poll_init_socket(&loop->uv, &watch->poll, fd);
-		if (err < 0)
-			goto out_fail;
-		watch->poll.data = watch;
-		watch->fd = fd;
-		watch->made = true;
-		watch->older = http->watch;
-		http->watch = watch;
-	}
-	if (what & CURL_POLL_IN)
+	if (socket->want & LOOP_HTTP_IN)
 		events |= UV_READABLE;
-	if (what & CURL_POLL_OUT)
+	if (socket->want & LOOP_HTTP_OUT)
 		events |= UV_WRITABLE;
-	err = uv_poll_start(&watch->poll, events, on_http_poll);
+	int err = uv_poll_start(&record->poll, events, on_http_poll);
 	if (err < 0)
-		goto out_fail;
+		return loop_fail(loop, err, "uv_poll_start");
+	socket->registered = socket->want;
 	return 0;
-out_fail:
-	http->callback_error = err;
-	return -1;
 }
 
-/* CURLMOPT_TIMERFUNCTION: call libcurl back in timeout_ms (-1: never). */
-static int http_on_curl_timer(CURLM *multi, long timeout_ms, void *userp)
+/* loop_http's timer: call loop_http_timeout() at due_ns (-1: never). */
+static int http_timer(void *arg, int64_t due_ns)
 {
-	struct http_uv *http = userp;
-	(void)multi;
+	struct libuv_loop *loop = arg;
+	uv_timer_t *timer = &loop->uv_http->timer;
 
-	if (http->loop->stopping)
+	if (loop->stopping)
 		return 0;
-	if (timeout_ms < 0)
-		return uv_timer_stop(&http->timer);
-	int err = uv_timer_start(&http->timer, on_http_timer,
-				 (uint64_t)timeout_ms, 0);
-	if (err < 0) {
-		http->callback_error = err;
-		return -1;
-	}
-	return 0;
+	if (due_ns < 0)
+		return uv_timer_stop(timer);
+	int err = uv_timer_start(timer, on_http_timer,
+				 timeout_ms_until(loop, due_ns), 0);
+	return err < 0 ? loop_fail(loop, err, "uv_timer_start") : 0;
 }
 
-static void http_finished(void *user, struct task *task)
+static void http_finished(void *arg, struct task *task)
 {
-	struct http_uv *http = user;
-
-	finish_task(http->loop, task);
+	finish_task(arg, task);
 }
 
-static const struct http_multi_hooks http_hooks = {
-    .on_socket = http_on_curl_socket,
-    .on_timer = http_on_curl_timer,
-    .on_finished = http_finished,
-    .socket_bytes = sizeof(struct http_watch),
+static const struct loop_http_backend http_backend = {
+    .watch = http_watch,
+    .timer = http_timer,
+    .finished = http_finished,
 };
-
-/* Tell libcurl what happened on fd (or that its timeout came), then finish
- * every transfer it has completed meanwhile. */
-static void http_act(struct libuv_loop *loop, curl_socket_t fd, int flags)
-{
-	struct http_uv *http = loop->http;
-	int running;
-	CURLMcode rc = curl_multi_socket_action(
-	    http_multi_curl(loop->http_multi), fd, flags, &running);
-
-	if (rc != CURLM_OK) {
-		if (http->callback_error != 0)
-			loop_fail(loop, http->callback_error,
-				  "libcurl's callback");
-		else if (loop->run->harness_message[0] == '\0')
-			run_fail(loop->run, EIO,
-				 "libuv: curl_multi_socket_action: %s",
-				 curl_multi_strerror(rc));
-		loop_shutdown(loop);
-		return;
-	}
-	http_multi_drain(loop->http_multi);
-}
 
 static int http_setup(struct libuv_loop *loop)
 {
-	struct http_uv *http;
-
 	if (loop->run->params.workload->kind != WORKLOAD_HTTP)
 		return 0;
-	http = calloc(1, sizeof(*http));
-	if (http == NULL)
+	loop->uv_http = calloc(1, sizeof(*loop->uv_http));
+	if (loop->uv_http == NULL)
 		return loop_fail(loop, UV_ENOMEM, "http state");
-	loop->http = http;
-	http->loop = loop;
-	uv_timer_init(&loop->uv, &http->timer);
-	loop->http_multi =
-	    http_multi_init(loop->run, run_jobs(loop->run), &http_hooks, http);
-	if (loop->http_multi == NULL)
-		return loop_fail(loop, UV_ENOMEM,
-				 "libcurl's multi handle and transfer slots");
-	return 0;
+	uv_timer_init(&loop->uv, &loop->uv_http->timer);
+	loop->http = loop_http_init(loop->run, &http_backend, loop);
+	return loop->http == NULL ? -1 : 0;
 }
 
 /* The run stops: transfers in flight end cancelled, libuv closes the handles
  * (the records stay until http_teardown, after uv_run has closed them). */
 static void http_cancel(struct libuv_loop *loop)
 {
-	struct http_uv *http = loop->http;
+	struct http_uv *http = loop->uv_http;
 
 	if (http == NULL)
 		return;
-	http_multi_cancel(loop->http_multi);
-	for (struct http_watch *watch = http->watch; watch != NULL;
-	     watch = watch->older)
-		uv_close((uv_handle_t *)&watch->poll, NULL);
+	loop_http_cancel(loop->http);
+	for (struct http_poll *record = http->newest; record != NULL;
+	     record = record->older)
+		uv_close((uv_handle_t *)&record->poll, NULL);
 	uv_close((uv_handle_t *)&http->timer, NULL);
 }
 
-/* After uv_run: the multi handle closes its connections (its callbacks find
- * the loop stopping and the handles closed), then the records go. */
+/* After uv_run: the multi handle closes its connections (the watch finds the
+ * handles closed, the timer the loop stopping), then the records go. */
 static void http_teardown(struct libuv_loop *loop)
 {
-	http_multi_free(loop->http_multi);
-	loop->http_multi = NULL;
-	free(loop->http);
+	struct http_uv *http = loop->uv_http;
+
+	loop_http_free(loop->http);
 	loop->http = NULL;
+	if (http == NULL)
+		return;
+	while (http->newest != NULL) {
+		struct http_poll *older = http->newest->older;
+		free(http->newest);
+		http->newest = older;
+	}
+	free(http->polls);
+	free(http);
+	loop->uv_http = NULL;
 }
 
 /* ---- the loop ------------------------------------------------------------ */
@@ -757,7 +724,7 @@ static int start_task(struct libuv_loop *loop, struct task *task)
 	case WORKLOAD_FILE:
 		return start_file(loop, task);
 	case WORKLOAD_HTTP:
-		http_multi_start(loop->http_multi, task);
+		loop_http_start(loop->http, task);
 		return 0;
 	}
 	return loop_fail(loop, UV_ENOTSUP, loop->run->params.workload->name);
@@ -765,24 +732,20 @@ static int start_task(struct libuv_loop *loop, struct task *task)
 
 /* uv_prepare_t: run by libuv once per turn of its loop, before it waits. The
  * run ends here when every task is done; otherwise tasks start until --jobs
- * are in flight (http: so many per turn, see http_multi.h). */
+ * are in flight (http: so many per turn, see loop_http.h). */
 static void on_turn(uv_prepare_t *turn)
 {
 	struct libuv_loop *loop = loop_of((uv_handle_t *)turn);
 	struct run *run = loop->run;
 
 	run_sample_threads(run, false);
-	if (loop->done == run->params.tasks || run_stopping()) {
+	if (loop_tasks_all_done(&loop->tasks) || run_stopping()) {
 		loop_shutdown(loop);
 		return;
 	}
-	http_multi_round_begin(loop->http_multi);
-	while (loop->next_task < run->params.tasks &&
-	       run->inflight < run_jobs(run) &&
-	       http_multi_may_start(loop->http_multi) && !run_stopping()) {
-		struct task *task = &run->tasks[loop->next_task++];
-		run_task_started(run, task);
-		run_inflight_add(run, 1);
+	loop_http_round_begin(loop->http);
+	for (struct task *task = loop_tasks_next(&loop->tasks, loop->http);
+	     task != NULL; task = loop_tasks_next(&loop->tasks, loop->http)) {
 		if (start_task(loop, task) < 0) {
 			loop_shutdown(loop);
 			return;
@@ -791,7 +754,7 @@ static void on_turn(uv_prepare_t *turn)
 	/* libuv computes how long to wait from the time it cached when the turn
 	 * began: the time the starts took would be added to every timeout. */
 	uv_update_time(&loop->uv);
-	if (loop->done == run->params.tasks || sleep_heap_arm(loop) < 0)
+	if (loop_tasks_all_done(&loop->tasks) || sleep_timer_arm(loop) < 0)
 		loop_shutdown(loop); /* --inline: read in the loop above */
 }
 
@@ -844,18 +807,24 @@ static const char *libuv_unavailable(void)
 static int libuv_run(struct run *run)
 {
 	struct libuv_loop loop = {.run = run};
+	bool sleeps = run->params.workload->kind == WORKLOAD_SLEEP;
 
+	if (sleep_mode_choose(&loop) < 0)
+		goto out_cancel_pending;
+	if (loop_tasks_init(&loop.tasks, run,
+			    sleeps && loop.sleep_mode == SLEEP_HEAP) < 0)
+		goto out_cancel_pending;
 	int err = uv_loop_init(&loop.uv);
 	if (err < 0) {
 		loop_fail(&loop, err, "uv_loop_init");
-		goto out_cancel_pending;
+		goto out_free_tasks;
 	}
 	loop.uv.data = &loop;
 	if (loop_setup(&loop) < 0 && !uv_is_closing((uv_handle_t *)&loop.turn))
 		loop_shutdown(&loop);
 	uv_run(&loop.uv, UV_RUN_DEFAULT);
-	for (long i = 0; loop.done < loop.next_task && i < loop.next_task;
-	     i++) {
+	for (long i = 0;
+	     loop.tasks.done < loop.tasks.next && i < loop.tasks.next; i++) {
 		struct task *task = &run->tasks[i];
 		if (task->status == TASK_RUNNING) { /* a failure cut it short */
 			task->status = TASK_CANCELLED;
@@ -867,8 +836,10 @@ static int libuv_run(struct run *run)
 	if (err < 0)
 		loop_fail(&loop, err, "uv_loop_close");
 	file_teardown(&loop);
-	sleep_teardown(&loop);
+	free(loop.sleeps);
 	free(loop.free_slots);
+out_free_tasks:
+	loop_tasks_free(&loop.tasks);
 out_cancel_pending:
 	run_cancel_pending(run);
 	return run->harness_message[0] != '\0' ? -1 : 0;
