@@ -865,7 +865,7 @@ const struct strategy strategy_libuv = {
     .name = "libuv",
     .summary = "libuv's event loop (Node.js's): uv_timer_t, uv_fs_* on its "
 	       "thread pool, uv_poll_t under libcurl",
-    .flags = STRATEGY_ONE_THREAD,
+    .flags = STRATEGY_ONE_THREAD | STRATEGY_FILE_POOL,
     .workloads = WORKLOAD_BIT(WORKLOAD_SLEEP) | WORKLOAD_BIT(WORKLOAD_FILE) |
 		 WORKLOAD_BIT(WORKLOAD_HTTP),
     .unavailable = libuv_unavailable,
