@@ -75,6 +75,17 @@ static int loop_fail(struct libuv_loop *loop, int uv_err, const char *what)
 
 static void loop_shutdown(struct libuv_loop *loop);
 
+/* uv_close() for a handle that was made: every handle lives in zeroed memory
+ * until its uv_*_init (type UV_UNKNOWN_HANDLE), so a run that broke down
+ * half-way through its setup closes what it made, and only that. */
+static void close_handle(void *handle)
+{
+	uv_handle_t *made = handle;
+
+	if (made->type != UV_UNKNOWN_HANDLE && !uv_is_closing(made))
+		uv_close(made, NULL);
+}
+
 static void finish_task(struct libuv_loop *loop, struct task *task)
 {
 	loop_tasks_finish(&loop->tasks, task);
@@ -234,12 +245,10 @@ static void sleep_cancel(struct libuv_loop *loop)
 			finish_task(loop, slot->task);
 			slot->task = NULL;
 		}
-		uv_close((uv_handle_t *)&slot->timer, NULL);
+		close_handle(&slot->timer);
 	}
 	loop_tasks_cancel_sleepers(&loop->tasks);
-	if (loop->sleep_mode == SLEEP_HEAP &&
-	    loop->run->params.workload->kind == WORKLOAD_SLEEP)
-		uv_close((uv_handle_t *)&loop->sleep_timer, NULL);
+	close_handle(&loop->sleep_timer);
 }
 
 /* ---- file: uv_fs_* requests, carried out by libuv's thread pool ---------- */
@@ -690,8 +699,8 @@ static void http_cancel(struct libuv_loop *loop)
 	loop_http_cancel(loop->http);
 	for (struct http_poll *record = http->newest; record != NULL;
 	     record = record->older)
-		uv_close((uv_handle_t *)&record->poll, NULL);
-	uv_close((uv_handle_t *)&http->timer, NULL);
+		close_handle(&record->poll);
+	close_handle(&http->timer);
 }
 
 /* After uv_run: the multi handle closes its connections (the watch finds the
@@ -776,8 +785,8 @@ static void loop_shutdown(struct libuv_loop *loop)
 	sleep_cancel(loop);
 	file_cancel(loop);
 	http_cancel(loop);
-	uv_close((uv_handle_t *)&loop->stop, NULL);
-	uv_close((uv_handle_t *)&loop->turn, NULL);
+	close_handle(&loop->stop);
+	close_handle(&loop->turn);
 }
 
 static int loop_setup(struct libuv_loop *loop)
@@ -785,14 +794,12 @@ static int loop_setup(struct libuv_loop *loop)
 	int err;
 
 	uv_prepare_init(&loop->uv, &loop->turn);
+	uv_prepare_start(&loop->turn, on_turn);
 	err = uv_poll_init(&loop->uv, &loop->stop, run_stop_fd);
-	if (err < 0) {
-		uv_close((uv_handle_t *)&loop->turn, NULL);
-		return loop_fail(loop, err, "uv_poll_init of the stop eventfd");
-	}
-	if (uv_prepare_start(&loop->turn, on_turn) < 0 ||
-	    uv_poll_start(&loop->stop, UV_READABLE, on_stop) < 0)
-		return loop_fail(loop, UV_EINVAL, "uv_prepare_start");
+	if (err == 0)
+		err = uv_poll_start(&loop->stop, UV_READABLE, on_stop);
+	if (err < 0)
+		return loop_fail(loop, err, "a uv_poll_t on the stop eventfd");
 	if (sleep_setup(loop) < 0 || file_setup(loop) < 0 ||
 	    http_setup(loop) < 0)
 		return -1;
@@ -820,7 +827,7 @@ static int libuv_run(struct run *run)
 		goto out_free_tasks;
 	}
 	loop.uv.data = &loop;
-	if (loop_setup(&loop) < 0 && !uv_is_closing((uv_handle_t *)&loop.turn))
+	if (loop_setup(&loop) < 0)
 		loop_shutdown(&loop);
 	uv_run(&loop.uv, UV_RUN_DEFAULT);
 	for (long i = 0;
