@@ -1,8 +1,8 @@
 /* libuv.c - the event loop under Node.js (libuv1), for what a real library adds
  * or costs against strategies/epoll.c. Sleeps are uv_timer_t, files are
  * uv_fs_open/read/close requests run by libuv's thread pool (--pool sets
- * UV_THREADPOOL_SIZE), HTTP is libcurl's multi-socket API on uv_poll_t and a
- * uv_timer_t; Ctrl-C is a uv_poll_t on the run's stop eventfd. Teaches:
+ * UV_THREADPOOL_SIZE), HTTP is the loops' libcurl glue (loop_http) on uv_poll_t
+ * and a uv_timer_t; Ctrl-C is a uv_poll_t on the run's stop eventfd. Teaches:
  * uv_loop_init, uv_run, uv_prepare_start, uv_timer_start, uv_fs_read,
  * uv_poll_start, uv_cancel, uv_close. */
 #include <errno.h>
@@ -852,8 +852,7 @@ out_cancel_pending:
 	return run->harness_message[0] != '\0' ? -1 : 0;
 }
 
-#else /* built without libuv: the strategy is listed and says why it cannot    \
-	 run */
+#else /* built without libuv: listed, and says why it cannot run */
 
 static const char *libuv_unavailable(void)
 {
