@@ -14,6 +14,12 @@ PKGS += liburing
 URING_FLAGS := -DIOSTRAT_HAVE_LIBURING=1 \
 	-DIOSTRAT_LIBURING_VERSION='"$(shell pkg-config --modversion liburing)"'
 endif
+HAVE_LIBUV := $(shell pkg-config --exists libuv 2>/dev/null && echo 1)
+ifeq ($(HAVE_LIBUV),1)
+PKGS += libuv
+LIBUV_FLAGS := -DIOSTRAT_HAVE_LIBUV=1 \
+	-DIOSTRAT_LIBUV_VERSION='"$(shell pkg-config --modversion libuv)"'
+endif
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 COMMIT := $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
@@ -30,7 +36,7 @@ SAN_FLAGS :=
 endif
 
 ALL_CFLAGS = $(CFLAGS) $(WARNINGS) -std=gnu11 -D_GNU_SOURCE -pthread -MMD -MP \
-	$(SAN_FLAGS) $(URING_FLAGS) -DIOSTRAT_COMMIT='"$(COMMIT)"' $(PKG_CFLAGS)
+	$(SAN_FLAGS) $(URING_FLAGS) $(LIBUV_FLAGS) -DIOSTRAT_COMMIT='"$(COMMIT)"' $(PKG_CFLAGS)
 ALL_LDFLAGS = $(LDFLAGS) $(SAN_FLAGS) -pthread
 LIBS := $(PKG_LIBS) -lm
 

@@ -270,6 +270,9 @@ static json_t *host_document(void)
 	const char *liburing = IOSTRAT_LIBURING_VERSION;
 	json_object_set_new(host, "liburing",
 			    liburing != NULL ? json_string(liburing) : json_null());
+	const char *libuv = IOSTRAT_LIBUV_VERSION;
+	json_object_set_new(host, "libuv",
+			    libuv != NULL ? json_string(libuv) : json_null());
 	json_object_set_new(host, "commit", json_string(IOSTRAT_COMMIT));
 	return host;
 }

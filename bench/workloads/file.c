@@ -62,6 +62,11 @@ static void file_name(long index, char *buf, size_t len)
 	snprintf(buf, len, "f%07ld", index);
 }
 
+static void file_path(long index, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s/f%07ld", file_set.dir, index);
+}
+
 static uint64_t file_word(long index, uint64_t offset)
 {
 	return FILE_WORD_MAGIC ^ ((uint64_t)index << 40) ^ offset;
@@ -744,6 +749,7 @@ static void file_cleanup(struct run *run)
 const struct file_ops file_ops = {
     .open = file_open,
     .name = file_name,
+    .path = file_path,
     .check = file_check,
     .check_end = file_check_end,
 };
