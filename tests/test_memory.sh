@@ -66,8 +66,12 @@ check "50 threads: resident stacks ($resident) above zero, far below reserved ($
 check "50 threads: one process, no per-child figures" \
 	test "$(json_get "$doc" summary.heap_peak_per_process_bytes)" = null -a \
 	"$(json_get "$doc" 'tasks.0.uss_bytes')" = null
-check "50 threads: the total counts 51 kernel stacks" \
-	test "$(json_get "$doc" summary.kernel_stacks_bytes)" -ge $((51 * 16384))
+# (under a sanitizer the peak may come at the end, its quarantine holding
+# what the threads freed, when they are gone)
+if [ -z "${IOSTRAT_SANITIZED:-}" ]; then
+	check "50 threads: the total counts 51 kernel stacks" \
+		test "$(json_get "$doc" summary.kernel_stacks_bytes)" -ge $((51 * 16384))
+fi
 
 # Timing runs switch the /proc readings off; the summed RSS and heaps stay.
 IOSTRAT_MEMORY=off run_program "$IOSTRAT" off processes sleep -n 5 --delay 10ms -q
