@@ -1,5 +1,5 @@
-/* main.c - iostrat: runs N tasks of one workload under one strategy, prints the tutorial's
- * lines and a summary, and writes the result document. */
+/* main.c - iostrat: runs N tasks of one workload under one strategy, prints the
+ * tutorial's lines and a summary, and writes the result document. */
 #include <errno.h>
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -15,8 +15,9 @@
 #include "core/workload.h"
 #include "core/strategy.h"
 
-/* The result file is opened before any task runs, so a folder that cannot be written is found
- * at once; it is written to a temporary name beside it and renamed when complete. */
+/* The result file is opened before any task runs, so a folder that cannot be
+ * written is found at once; it is written to a temporary name beside it and
+ * renamed when complete. */
 struct result_file {
 	char *final_path; /* what --json named */
 	char *temp_path;  /* FILE.tmp.XXXXXX in the same folder */
@@ -53,7 +54,8 @@ static void result_discard(struct result_file *file)
 
 static int result_failed(struct result_file *file, int err)
 {
-	fprintf(stderr, "iostrat: writing %s: %s\n", file->final_path, strerror(err));
+	fprintf(stderr, "iostrat: writing %s: %s\n", file->final_path,
+		strerror(err));
 	unlink(file->temp_path);
 	result_discard(file);
 	return -1;
@@ -63,13 +65,15 @@ static int result_commit(struct result_file *file, json_t *doc)
 {
 	int err = 0;
 
-	/* through a stdio buffer: json_dumpfd() would make a write() of every fragment */
+	/* through a stdio buffer: json_dumpfd() would make a write() of every
+	 * fragment */
 	FILE *stream = fdopen(file->fd, "w");
 	if (stream == NULL)
 		return result_failed(file, errno);
 	file->fd = -1; /* the stream owns it now */
 	errno = 0;
-	if (json_dumpf(doc, stream, JSON_INDENT(1) | JSON_REAL_PRECISION(9)) < 0 ||
+	if (json_dumpf(doc, stream, JSON_INDENT(1) | JSON_REAL_PRECISION(9)) <
+		0 ||
 	    fputc('\n', stream) == EOF || fflush(stream) == EOF)
 		err = errno != 0 ? errno : EIO;
 	if (err == 0 && fsync(fileno(stream)) < 0)
@@ -91,19 +95,23 @@ static const char *why_unavailable(const struct params *params)
 	const struct workload *workload = params->workload;
 	const char *reason;
 
-	if (strategy->unavailable != NULL && (reason = strategy->unavailable()) != NULL) {
-		snprintf(why, sizeof(why), "strategy %s is unavailable: %s", strategy->name,
-			 reason);
+	if (strategy->unavailable != NULL &&
+	    (reason = strategy->unavailable()) != NULL) {
+		snprintf(why, sizeof(why), "strategy %s is unavailable: %s",
+			 strategy->name, reason);
 		return why;
 	}
-	if (workload->unavailable != NULL && (reason = workload->unavailable()) != NULL) {
-		snprintf(why, sizeof(why), "workload %s is unavailable: %s", workload->name,
-			 reason);
+	if (workload->unavailable != NULL &&
+	    (reason = workload->unavailable()) != NULL) {
+		snprintf(why, sizeof(why), "workload %s is unavailable: %s",
+			 workload->name, reason);
 		return why;
 	}
 	if (!(strategy->workloads & WORKLOAD_BIT(workload->kind))) {
-		snprintf(why, sizeof(why), "strategy %s cannot run the %s workload in this version",
-			 strategy->name, workload->name);
+		snprintf(
+		    why, sizeof(why),
+		    "strategy %s cannot run the %s workload in this version",
+		    strategy->name, workload->name);
 		return why;
 	}
 	return NULL;
@@ -113,7 +121,8 @@ static int exit_status(const struct run *run, const struct summary *summary)
 {
 	if (run_stop_signal != 0)
 		return 128 + run_stop_signal;
-	if (summary->tasks_failed > 0 || run->harness_error != 0 || run->harness_message[0] != '\0')
+	if (summary->tasks_failed > 0 || run->harness_error != 0 ||
+	    run->harness_message[0] != '\0')
 		return 1;
 	return 0;
 }
@@ -125,52 +134,44 @@ int main(int argc, char **argv)
 	struct summary_start start;
 	struct summary summary;
 	const char *why;
+	int status = 2; /* bad arguments, nothing ran */
 	int err;
 
 	run.heap_at_main_bytes = heap_current_bytes();
 	switch (cli_parse(argc, argv, &run.params)) {
 	case CLI_DONE:
-		run_free(&run);
-		return 0;
+		status = 0;
+		goto out;
 	case CLI_USAGE:
-		run_free(&run);
-		return 2;
+		goto out;
 	case CLI_RUN:
 		break;
 	}
 	why = why_unavailable(&run.params);
 	if (why != NULL) {
 		fprintf(stderr, "iostrat: %s\n", why);
-		run_free(&run);
-		return 2;
+		goto out;
 	}
 	if (run.params.json_path != NULL) {
 		err = result_open(&result, run.params.json_path);
 		if (err < 0) {
-			fprintf(stderr, "iostrat: --json %s: cannot write there: %s\n",
+			fprintf(stderr,
+				"iostrat: --json %s: cannot write there: %s\n",
 				run.params.json_path, strerror(-err));
-			result_discard(&result);
-			run_free(&run);
-			return 2;
+			goto out;
 		}
 	}
 	err = run_init(&run);
 	if (err == 0)
 		err = run_install_signals();
 	if (err < 0) {
-		fprintf(stderr, "iostrat: setting up %ld tasks: %s\n", run.params.tasks,
-			strerror(-err));
-		result_discard(&result);
-		run_free(&run);
-		return 2;
+		fprintf(stderr, "iostrat: setting up %ld tasks: %s\n",
+			run.params.tasks, strerror(-err));
+		goto out;
 	}
-	if (run.params.workload->prepare != NULL && run.params.workload->prepare(&run) < 0) {
-		if (run.params.workload->cleanup != NULL)
-			run.params.workload->cleanup(&run);
-		result_discard(&result);
-		run_free(&run);
-		return 2;
-	}
+	if (run.params.workload->prepare != NULL &&
+	    run.params.workload->prepare(&run) < 0)
+		goto out_cleanup;
 	if (!run.params.quiet) {
 		log_parent();
 		printf("Seed: %llu\n", (unsigned long long)run.params.seed);
@@ -179,7 +180,8 @@ int main(int argc, char **argv)
 
 	summary_begin(&start);
 	run.start_ns = run_now_ns();
-	if (run.params.strategy->run(&run) < 0 && run.harness_message[0] == '\0')
+	if (run.params.strategy->run(&run) < 0 &&
+	    run.harness_message[0] == '\0')
 		run_fail(&run, 0, "%s failed", run.params.strategy_name);
 	run.end_ns = run_now_ns();
 	run_sample_threads(&run, true);
@@ -193,17 +195,25 @@ int main(int argc, char **argv)
 	if (run.harness_message[0] != '\0')
 		fprintf(stderr, "iostrat: %s\n", run.harness_message);
 	if (run_stop_signal != 0)
-		fprintf(stderr, "iostrat: stopped by %s; %ld of %ld tasks finished\n",
+		fprintf(stderr,
+			"iostrat: stopped by %s; %ld of %ld tasks finished\n",
 			run_stop_signal == SIGINT ? "SIGINT" : "SIGTERM",
-			summary.tasks_ok + summary.tasks_failed, run.params.tasks);
+			summary.tasks_ok + summary.tasks_failed,
+			run.params.tasks);
 
-	int status = exit_status(&run, &summary);
+	status = exit_status(&run, &summary);
 	if (result.fd >= 0) {
 		json_t *doc = summary_document(&run, &summary);
 		if (doc == NULL || result_commit(&result, doc) < 0)
 			status = status == 0 ? 1 : status;
 		json_decref(doc);
 	}
+	goto out;
+
+out_cleanup:
+	if (run.params.workload->cleanup != NULL)
+		run.params.workload->cleanup(&run);
+out:
 	result_discard(&result);
 	run_free(&run);
 	return status;

@@ -745,7 +745,7 @@ out_free_heap:
 const struct strategy strategy_epoll = {
     .name = "epoll",
     .summary = "one thread, one event loop: non-blocking descriptors and epoll_wait()",
-    .flags = STRATEGY_ONE_THREAD,
+    .flags = STRATEGY_ONE_THREAD | STRATEGY_FILE_POOL,
     .workloads =
 	WORKLOAD_BIT(WORKLOAD_SLEEP) | WORKLOAD_BIT(WORKLOAD_FILE) | WORKLOAD_BIT(WORKLOAD_HTTP),
     .run = epoll_run,

@@ -119,6 +119,29 @@ bad "an option of another workload" "--size does not apply to the sleep workload
 bad "an unknown option" "unknown option" threads sleep --frobnicate
 bad "--json into a folder that does not exist: exit 2 before any task" "cannot write there" \
 	threads sleep --delay 10ms --json "$test_tmp/no/such/dir/r.json"
+bad "--pool under a strategy with no file pool" "--pool does not apply to the threads strategy" \
+	threads file --pool 2
+bad "--inline under a strategy with no file pool" "--inline does not apply to the uring strategy" \
+	uring file --inline
+bad "--inline and --pool together" "--pool and --inline cannot be used together" epoll file --pool 2 --inline
+bad "--format without --list" "--format applies to --list only" --format tsv
+bad "--list --format of an unknown kind" "--format: 'xml'" --list --format xml
+# --list --format tsv: the header, then one line of six fields per strategy and workload,
+# the same names as the human listing.
+tsv=$("$IOSTRAT" --list --format tsv)
+check "--list --format tsv: the header line" test "$(head -n 1 <<<"$tsv")" = \
+	"$(printf 'kind\tname\tworkloads\tavailable\treason\tsummary')"
+check "--list --format tsv: six fields on every line" \
+	test "$(awk -F'\t' 'NF != 6' <<<"$tsv" | wc -l)" -eq 0
+check "--list --format tsv: every strategy and workload of the listing" test \
+	"$(awk -F'\t' 'NR > 1 { print $2 }' <<<"$tsv" | sort | tr '\n' ' ')" = \
+	"$("$IOSTRAT" --list | awk '/^  [a-z]/ { print $1 }' | sort | tr '\n' ' ')"
+check "--list --format tsv: epoll runs sleep,file,http and is available" \
+	grep -qxP 'strategy\tepoll\tsleep,file,http\tyes\t\tone thread.*' <<<"$tsv"
+check "--list --format tsv: workloads have '-' for workloads" \
+	grep -qxP 'workload\tfile\t-\t(yes\t|no\t.+)\t.+' <<<"$tsv"
+check "--list --format tsv: available is yes or no, a reason exactly when no" \
+	test "$(awk -F'\t' 'NR > 1 && !(($4 == "yes" && $5 == "") || ($4 == "no" && $5 != ""))' <<<"$tsv" | wc -l)" -eq 0
 # Every option --help lists is one the parser knows (an unknown one would say so), and there
 # are as many as the workloads need.
 help_options=$("$IOSTRAT" --help | grep -oE '^ +(-[a-z], )?--[a-z-]+' | grep -oE -- '--[a-z-]+' | sort -u)

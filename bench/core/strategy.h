@@ -10,6 +10,8 @@ enum strategy_flags {
 	STRATEGY_SERIAL = 1u << 0,     /* one task at a time, whatever --jobs says */
 	STRATEGY_FORKS = 1u << 1,      /* tasks run in child processes */
 	STRATEGY_ONE_THREAD = 1u << 2, /* all waiting is done by one thread */
+	STRATEGY_FILE_POOL = 1u << 3,  /* files are read by a worker pool (--pool,
+					  --inline) */
 };
 
 struct strategy {
