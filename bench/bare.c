@@ -53,9 +53,16 @@ struct bare_round {
 	long failed;	 /* operations that failed (http: not status 200, or cut) */
 	long connections; /* http: connections opened */
 	uint64_t bytes;	 /* http: body bytes received */
+	int64_t user_ns; /* CPU time of this process in the round, user */
+	int64_t sys_ns;	 /* and system */
 };
 
 typedef int bare_measure_fn(const struct bare_options *options, struct bare_round *round);
+
+static int64_t timeval_ns(struct timeval tv)
+{
+	return (int64_t)tv.tv_sec * 1000000000LL + (int64_t)tv.tv_usec * 1000;
+}
 
 static int64_t now_ns(void)
 {
@@ -682,6 +689,8 @@ struct bare_figures {
 	long failed;	     /* failed operations, all rounds */
 	long connections;    /* http: connections, median round */
 	uint64_t bytes;	     /* http: body bytes, median round */
+	double user_s;	     /* this process's CPU in the median round, user */
+	double sys_s;	     /* and system (not its children's) */
 };
 
 /* A warm-up round (not counted, at most 100 operations, none for http: an iostrat run is
@@ -701,9 +710,14 @@ static int measure(const struct bare_primitive *primitive, const struct bare_opt
 		return -1;
 	*figures = (struct bare_figures){0};
 	for (long r = 0; r < options->rounds; r++) {
+		struct rusage before, after;
 		rounds[r] = (struct bare_round){0};
+		getrusage(RUSAGE_SELF, &before);
 		if (primitive->measure(options, &rounds[r]) < 0)
 			return -1;
+		getrusage(RUSAGE_SELF, &after);
+		rounds[r].user_ns = timeval_ns(after.ru_utime) - timeval_ns(before.ru_utime);
+		rounds[r].sys_ns = timeval_ns(after.ru_stime) - timeval_ns(before.ru_stime);
 		int64_t work_ns = rounds[r].wall_ns - (primitive->waits ? options->delay_ns : 0);
 		per_op_ns[r] = work_ns / options->count;
 		figures->failed += rounds[r].failed;
@@ -716,6 +730,8 @@ static int measure(const struct bare_primitive *primitive, const struct bare_opt
 	figures->wall_s = (double)middle->wall_ns / 1e9;
 	figures->connections = middle->connections;
 	figures->bytes = middle->bytes;
+	figures->user_s = (double)middle->user_ns / 1e9;
+	figures->sys_s = (double)middle->sys_ns / 1e9;
 	qsort(per_op_ns, (size_t)options->rounds, sizeof(per_op_ns[0]), compare_i64);
 	figures->per_op_s = (double)per_op_ns[options->rounds / 2] / 1e9;
 	figures->per_op_min_s = (double)per_op_ns[0] / 1e9;
@@ -735,7 +751,8 @@ static int write_json(const char *path, const struct bare_primitive *primitive,
 		"\"image\": \"%s\", \"mapped_objects\": %d, \"touched_bytes\": %llu, "
 		"\"n\": %ld, \"count\": %ld, \"jobs\": %ld, \"delay_s\": %.9f, \"rounds\": %ld, "
 		"\"per_op_s\": %.9g, \"per_op_min_s\": %.9g, \"per_op_max_s\": %.9g, "
-		"\"spread_s\": %.9g, \"wall_s\": %.9f, \"total_s\": %.9f, \"failed\": %ld",
+		"\"spread_s\": %.9g, \"wall_s\": %.9f, \"total_s\": %.9f, \"user_s\": %.6f, "
+		"\"sys_s\": %.6f, \"failed\": %ld",
 		primitive->name, primitive->what, primitive->strategy, IOSTRAT_BARE_IMAGE,
 		mapped_objects(), (unsigned long long)options->touched_bytes, options->count,
 		options->count,
@@ -743,7 +760,7 @@ static int write_json(const char *path, const struct bare_primitive *primitive,
 		(double)options->delay_ns / 1e9, options->rounds, figures->per_op_s,
 		figures->per_op_min_s, figures->per_op_max_s,
 		figures->per_op_max_s - figures->per_op_min_s, figures->wall_s, figures->wall_s,
-		figures->failed);
+		figures->user_s, figures->sys_s, figures->failed);
 	if (primitive->measure == bare_http)
 		fprintf(out,
 			", \"url\": \"%s\", \"connections\": %ld, \"bytes_total\": %llu, "
