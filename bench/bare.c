@@ -45,6 +45,7 @@ struct bare_options {
 	long rounds;		/* --rounds: repeats, the median is reported */
 	const char *url;	/* --url: http only */
 	uint64_t touched_bytes; /* --touch: heap written before measuring */
+	bool touch_given;	/* fork-cost: --touch is the largest heap measured */
 };
 
 /* What one round measured. */
@@ -817,11 +818,14 @@ static int fork_cost(const struct bare_options *options, const char *tsv_path, b
 	fflush(out);
 	char *lean = strcmp(IOSTRAT_BARE_IMAGE, "lean") != 0 ? lean_path() : NULL;
 	if (lean != NULL) { /* its rows first, written into the same file */
-		char count[32], rounds[32];
+		char count[32], rounds[32], touch[32];
 		snprintf(count, sizeof(count), "%ld", options->count);
 		snprintf(rounds, sizeof(rounds), "%ld", options->rounds);
-		char *argv[] = {lean, "fork-cost", "--tsv", "-", "--no-header", "-n", count,
-				"--rounds", rounds, NULL};
+		snprintf(touch, sizeof(touch), "%llu",
+			 (unsigned long long)(options->touch_given ? options->touched_bytes
+								   : fork_cost_touched[2]));
+		char *argv[] = {lean,	  "fork-cost", "--tsv",  "-",   "--no-header", "-n",
+				count,	  "--rounds",  rounds,	 "--touch", touch,	 NULL};
 		posix_spawn_file_actions_t actions;
 		pid_t pid;
 		int status = 0;
@@ -841,6 +845,8 @@ static int fork_cost(const struct bare_options *options, const char *tsv_path, b
 	}
 	for (size_t t = 0; t < sizeof(fork_cost_touched) / sizeof(fork_cost_touched[0]); t++) {
 		uint64_t touched = fork_cost_touched[t];
+		if (options->touch_given && touched > options->touched_bytes)
+			break;
 		void *heap = touch_heap(touched);
 		if (touched > 0 && heap == NULL) {
 			fprintf(stderr, "iostrat-bare: cannot map %llu bytes: %s\n",
@@ -875,7 +881,7 @@ static void usage(FILE *out)
 	fprintf(out,
 		"Usage: iostrat-bare PRIMITIVE [-n N] [--delay D] [-j K] [--url URL]\n"
 		"                    [--rounds R] [--touch SIZE] [--json FILE]\n"
-		"       iostrat-bare fork-cost [--tsv FILE] [-n N] [--rounds R]\n"
+		"       iostrat-bare fork-cost [--tsv FILE] [-n N] [--rounds R] [--touch MAX]\n"
 		"Times N operations of one primitive, R rounds after a warm-up, and prints the\n"
 		"median cost of one (min..max over the rounds). Where the operations wait together\n"
 		"(fork, thread, timer, http) one costs (wall - delay) / N. This image: %s.\n"
@@ -889,7 +895,9 @@ static void usage(FILE *out)
 		"  fork-cost     fork-serial, vfork, fork-exec and posix_spawn with 0, 100 MiB and\n"
 		"                1 GiB of touched heap, as TSV (image, touched_bytes, primitive,\n"
 		"                per_op_us, spread_us), for iostrat-bare-lean too when it is beside\n"
-		"                this program\n");
+		"                this program (IOSTRAT_BARE_LEAN names another); --touch MAX leaves\n"
+		"                out the heaps above MAX; -n N forks (default 200: a quarter of\n"
+		"                them with 100 MiB touched, a twentieth with 1 GiB, at least 5)\n");
 }
 
 static int bad_value(const char *option, const char *value, const char *want)
@@ -927,6 +935,7 @@ int main(int argc, char **argv)
 		} else if (strcmp(arg, "--touch") == 0 && value) {
 			if (!units_parse_size(value, &options.touched_bytes))
 				return bad_value(arg, value, "a size (100M, 1G)");
+			options.touch_given = true;
 		} else if (strcmp(arg, "--url") == 0 && value) {
 			options.url = value;
 		} else if (strcmp(arg, "--json") == 0 && value) {
@@ -969,9 +978,13 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
-	if (primitive->measure == bare_http && options.url == NULL) {
-		fprintf(stderr, "iostrat-bare: http needs --url http://A.B.C.D:PORT/PATH\n");
-		return 2;
+	if (primitive->measure == bare_http) {
+		struct http_client check = {0};
+		if (options.url == NULL || http_parse_url(options.url, &check) < 0) {
+			fprintf(stderr, "iostrat-bare: http needs --url http://A.B.C.D:PORT/PATH (a "
+					"numeric IPv4 address: no name is resolved)\n");
+			return 2;
+		}
 	}
 	void *heap = touch_heap(options.touched_bytes);
 	if (options.touched_bytes > 0 && heap == NULL)
