@@ -509,8 +509,7 @@ static void http_parse_head(struct http_conn *conn)
 }
 
 /* Read what there is; true when the response is over (or failed). */
-static bool http_read(struct http_client *client, struct http_conn *conn,
-		      bool *ok)
+static bool http_read(struct http_conn *conn, bool *ok)
 {
 	char buf[65536];
 
@@ -551,7 +550,6 @@ static bool http_read(struct http_client *client, struct http_conn *conn,
 			*ok =
 			    conn->status == 200 &&
 			    conn->body_bytes == (uint64_t)conn->content_length;
-			(void)client;
 			return true;
 		}
 	}
@@ -584,7 +582,7 @@ static int http_event(struct http_client *client, struct http_conn *conn,
 			return fail("epoll_ctl", errno);
 		return 0;
 	}
-	if (http_read(client, conn, &ok))
+	if (http_read(conn, &ok))
 		http_conn_end(client, conn, ok);
 	return 0;
 }
