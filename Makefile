@@ -47,7 +47,7 @@ CORE_SRC := $(wildcard bench/core/*.c) $(wildcard bench/workloads/*.c) \
 CORE_OBJ := $(CORE_SRC:%.c=$(BUILD)/obj/%.o)
 UNIT_SRC := $(wildcard tests/unit/*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
-PROGRAMS := $(BUILD)/iostrat $(BUILD)/iostrat-bare $(if $(wildcard bench/report.c),$(BUILD)/iostrat-report)
+PROGRAMS := $(BUILD)/iostrat $(BUILD)/iostrat-bare $(BUILD)/iostrat-bare-lean $(if $(wildcard bench/report.c),$(BUILD)/iostrat-report)
 TEST_TOOLS := $(BUILD)/tests/json-get
 
 .PHONY: all test unit bench bench-core deps install uninstall clean format help test-tools
@@ -65,6 +65,14 @@ $(BUILD)/iostrat: $(BUILD)/obj/bench/main.o $(CORE_OBJ)
 # times (fork() above all, whose cost grows with the parent's mappings) are iostrat's own.
 $(BUILD)/iostrat-bare: $(BUILD)/obj/bench/bare.o $(BUILD)/obj/bench/core/units.o
 	$(CC) $(ALL_LDFLAGS) $^ -Wl,--no-as-needed $(LIBS) -Wl,--as-needed -o $@
+
+# iostrat-bare-lean: the same primitives from a process that maps libc alone.
+$(BUILD)/obj/bench/bare-lean.o: bench/bare.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -DIOSTRAT_BARE_IMAGE='"lean"' -c $< -o $@
+
+$(BUILD)/iostrat-bare-lean: $(BUILD)/obj/bench/bare-lean.o $(BUILD)/obj/bench/core/units.o
+	$(CC) $(ALL_LDFLAGS) $^ -lm -o $@
 
 $(BUILD)/iostrat-report: $(BUILD)/obj/bench/report.o
 	$(CC) $(ALL_LDFLAGS) $^ $(LIBS) -o $@
@@ -90,7 +98,8 @@ bench: deps all
 		IOSTRAT_REPORT=$(BUILD)/iostrat-report scripts/bench
 
 bench-core: all
-	IOSTRAT=$(BUILD)/iostrat IOSTRAT_BARE=$(BUILD)/iostrat-bare scripts/bench-core
+	IOSTRAT=$(BUILD)/iostrat IOSTRAT_BARE=$(BUILD)/iostrat-bare \
+		IOSTRAT_BARE_LEAN=$(BUILD)/iostrat-bare-lean scripts/bench-core
 
 deps:
 	@scripts/deps

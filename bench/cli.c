@@ -149,6 +149,18 @@ static bool parse_switch(struct cli_state *cli, const char *arg)
 	return true;
 }
 
+static bool parse_check(struct cli_state *cli, const char *arg)
+{
+	cli->params->check_off = strcmp(arg, "off") == 0;
+	return cli->params->check_off || strcmp(arg, "on") == 0;
+}
+
+static bool parse_body(struct cli_state *cli, const char *arg)
+{
+	cli->params->body_discard = strcmp(arg, "discard") == 0;
+	return cli->params->body_discard || strcmp(arg, "parse") == 0;
+}
+
 static bool parse_url(struct cli_state *cli, const char *arg)
 {
 	cli->params->url = arg;
@@ -309,6 +321,13 @@ static const struct cli_option cli_options[] = {
 	     "switch) or minimal (x86-64: registers only)",
      .expected = "ucontext or minimal",
      .parse = parse_switch},
+    {.name = "check",
+     .arg = "on|off",
+     .workloads = FILE_,
+     .help = "check every word read (default on); off: read only, to\n"
+	     "measure what the check costs",
+     .expected = "on or off",
+     .parse = parse_check},
     {.name = "url",
      .arg = "URL",
      .workloads = HTTP,
@@ -327,6 +346,13 @@ static const struct cli_option cli_options[] = {
      .help = "give up on a request after T (default 30s)",
      .expected = "a duration of at least 1ms",
      .parse = parse_timeout},
+    {.name = "body",
+     .arg = "MODE",
+     .workloads = HTTP,
+     .help = "parse (default: every body parsed as JSON) or discard (the\n"
+	     "status checked, the body counted, not kept nor parsed)",
+     .expected = "parse or discard",
+     .parse = parse_body},
     {.name = "list",
      .help = "list the strategies and workloads",
      .parse = parse_list},

@@ -28,6 +28,7 @@ struct http_slot {
 	int64_t deadline_ns; /* when its --timeout is up (CLOCK_MONOTONIC) */
 	curl_socket_t fd;    /* the socket libcurl last named for it, or -1 */
 	long prev, next; /* the deadline list, earliest first; -1 at its ends */
+	bool keeps;	 /* its connection may stay in libcurl's cache when done */
 };
 
 struct loop_http {
@@ -44,6 +45,7 @@ struct loop_http {
 	long deadline_tail; /* slot with the latest deadline, -1 */
 	long started;	    /* tasks handed to loop_http_start() */
 	long ended;	    /* transfers libcurl has handed back */
+	long kept;	    /* of them, those that could leave their connection */
 	long added;	    /* transfers added in this round */
 	struct loop_http_socket *
 	    *sockets;	      /* the records, by descriptor number */
@@ -301,19 +303,23 @@ static struct task *slot_end(struct loop_http *http, struct http_slot *slot,
 /* libcurl 7.88 walks every connection to the host for an idle one to reuse when
  * a transfer starts, and every connection in its cache when a transfer that
  * left its connection there is removed: with n transfers in flight, n^2 steps.
- * Before any transfer has ended there is no idle connection to find
- * (CURLOPT_FRESH_CONNECT). And when every task not yet started has a free slot
- * waiting for it (all in flight), none waits for this transfer to end: its
- * connection is closed when it is done (CURLOPT_FORBID_REUSE), not kept for a
- * reuse that only the timing of the rounds could bring. */
+ * When every task not yet started has a free slot waiting for it (all in
+ * flight), none waits for this transfer to end: its connection is closed when
+ * it is done (CURLOPT_FORBID_REUSE), not kept for a reuse that only the timing
+ * of the rounds could bring. Until a transfer that could leave its connection
+ * in the cache has ended, there is no idle connection to find
+ * (CURLOPT_FRESH_CONNECT): not "until any transfer has ended", for then every
+ * start after the first end of 10,000 held ones walked thousands of busy
+ * connections, and a run that started slower walked more. */
 static void slot_connection_rule(struct loop_http *http, struct http_slot *slot)
 {
 	long unstarted = http->run->params.tasks - http->started;
 
+	slot->keeps = unstarted > http->free_count;
 	curl_easy_setopt(slot->easy, CURLOPT_FRESH_CONNECT,
-			 http->ended == 0 ? 1L : 0L);
+			 http->kept == 0 ? 1L : 0L);
 	curl_easy_setopt(slot->easy, CURLOPT_FORBID_REUSE,
-			 unstarted <= http->free_count ? 1L : 0L);
+			 slot->keeps ? 0L : 1L);
 }
 
 void loop_http_start(struct loop_http *http, struct task *task)
@@ -371,6 +377,7 @@ static void drain(struct loop_http *http)
 				  (char **)&slot);
 		curl_multi_remove_handle(http->curl, slot->easy);
 		http->ended++;
+		http->kept += slot->keeps;
 		http->backend->finished(http->loop,
 					slot_end(http, slot, result));
 	}

@@ -34,6 +34,7 @@ struct task {
 	int64_t end_ns;		    /* monotonic, since run start; -1 when never finished */
 	int64_t delay_ns;	    /* sleep: how long; http: how long the server holds it */
 	uint64_t bytes;		    /* file and http: bytes read */
+	int64_t work_ns;	    /* file: in the content check; http: CPU in the parse */
 	int threads_seen;	    /* processes: threads of the child process (kernel count) */
 	int http_status;	    /* http: response code, 0 when none */
 	char error[TASK_ERROR_LEN]; /* what went wrong, "" when ok */
@@ -67,10 +68,12 @@ struct params {
 	bool use_select;	  /* --select: poll waits with select() */
 	uint64_t stack_bytes;	  /* --stack: coroutines: each coroutine's stack */
 	bool minimal_switch;	  /* --switch minimal: coroutines without swapcontext */
+	bool check_off;		  /* --check off: the content is not checked */
 	/* http */
 	const char *url;       /* --url */
 	const char *urls_file; /* --urls */
 	int64_t timeout_ns;    /* --timeout */
+	bool body_discard;     /* --body discard: bodies counted, not parsed */
 	char *argv_joined;     /* the command line, for the result document */
 };
 
