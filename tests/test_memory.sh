@@ -102,8 +102,11 @@ if [ -z "${IOSTRAT_SANITIZED:-}" ] && "$PYTHON_IOSTRAT" --version >/dev/null 2>&
 		test "$(json_get "$doc" summary.memory_processes)" -eq 1 -a \
 		"$(json_get "$doc" 'tasks.0.uss_bytes')" = null -a \
 		"$(json_get "$doc" summary.heap_peak_per_process_bytes)" = null
-	check "python-threads: its kernel stacks are counted (5 threads)" \
-		test "$(json_get "$doc" summary.kernel_stacks_bytes)" -ge $((5 * 16384))
+	# The peak sample is the one that adds up to most: with every thread
+	# alive, or at the first task's end, one thread gone, when the interpreter
+	# has allocated more meanwhile. Either way the task threads are in it.
+	check "python-threads: its kernel stacks are counted (at least 4 of 5 threads)" \
+		test "$(json_get "$doc" summary.kernel_stacks_bytes)" -ge $((4 * 16384))
 fi
 
 test_summary

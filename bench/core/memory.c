@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -339,13 +340,15 @@ static uint64_t parent_added_bytes(const struct memory_reading *reading)
 					   reading->vmas_writable, 1);
 }
 
-void memory_sample_parent(struct run *run, bool force)
+/* Samples come from the thread that starts tasks and, once, from a task's own
+ * thread (memory_task_running): one at a time. */
+static pthread_mutex_t memory_sample_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static void sample_parent_locked(struct run *run, bool force)
 {
 	struct memory_run *memory = &run->memory;
 	struct memory_reading reading;
 
-	if (!memory->on)
-		return;
 	int64_t now = run_now_ns();
 	if (!force && memory->samples > 0) {
 		int64_t wait = memory->sample_cost_ns * SAMPLE_COST_FACTOR;
@@ -368,6 +371,32 @@ void memory_sample_parent(struct run *run, bool force)
 		memory->parent_added_bytes = added;
 		memory->parent = reading;
 	}
+}
+
+void memory_sample_parent(struct run *run, bool force)
+{
+	if (!run->memory.on)
+		return;
+	pthread_mutex_lock(&memory_sample_lock);
+	sample_parent_locked(run, force);
+	pthread_mutex_unlock(&memory_sample_lock);
+}
+
+/* The peak of a run whose tasks run in its own threads is when every slot runs
+ * its task at once: every thread alive and on its stack. The thread that
+ * starts tasks cannot see that moment (the newest threads may not have run
+ * yet, and by the first task's end one is gone), so the task that fills the
+ * last slot samples it, in its own thread. */
+void memory_task_running(struct run *run, int delta)
+{
+	struct memory_run *memory = &run->memory;
+
+	if (!memory->on || run->params.tasks_in_children)
+		return;
+	long running = atomic_fetch_add(&memory->tasks_running, delta) + delta;
+	if (delta > 0 && running == run_jobs(run) &&
+	    !atomic_exchange(&memory->sampled_when_full, true))
+		memory_sample_parent(run, true);
 }
 
 void memory_task_done(struct run *run)

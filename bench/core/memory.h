@@ -68,6 +68,9 @@ struct memory_run {
 	int64_t sample_cost_ns;	       /* what that sample cost */
 	long samples;		       /* samples the parent took */
 	bool sampled_at_finish;	       /* the first finished task was sampled */
+	_Atomic long tasks_running;    /* tasks between start and end in this
+					  process (strategies of one process) */
+	_Atomic bool sampled_when_full; /* sampled when all slots first ran */
 	long vmas_at_fork;	       /* the parent's mappings, which each
 					  child inherits */
 	long vmas_writable_at_fork;    /* of those, private writable */
@@ -145,6 +148,9 @@ void memory_run_free(struct run *run);
 void memory_sample_parent(struct run *run, bool force);
 /* A task is done (in the parent): the first one is always sampled. */
 void memory_task_done(struct run *run);
+/* A task starts (delta 1) or ends (-1) in this process's threads: sampled once
+ * when every slot is running. */
+void memory_task_running(struct run *run, int delta);
 /* In a child: note its start (call first), then measure it just before it
  * exits, into its record. slot names the record (0 .. tasks-1): the task's id
  * under processes, a worker's number under a strategy whose processes each run

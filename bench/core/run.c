@@ -305,9 +305,11 @@ void run_inflight_add(struct run *run, long delta)
 void run_task_blocking(struct run *run, struct task *task)
 {
 	run_task_started(run, task);
+	memory_task_running(run, 1);
 	if (run_stopping())
 		task->status = TASK_CANCELLED;
 	else
 		run->params.workload->task_run(run, task);
+	memory_task_running(run, -1);
 	run_task_finished(run, task);
 }

@@ -525,6 +525,7 @@ class Run:
         """One task start to end in the calling thread, with the workload's blocking code:
         what python-blocking, python-processes and python-threads have in common."""
         self.task_started(i)
+        self.memory.task_running(self, 1)
         try:
             self.workload.run_blocking(self, i)
         except TaskFailed as failure:
@@ -533,6 +534,8 @@ class Run:
         except Exception as failure:  # pylint: disable=broad-except
             self.task_finished(i, ERROR, f"{type(failure).__name__}: {failure}")
             return
+        finally:
+            self.memory.task_running(self, -1)
         self.task_finished(i, OK)
 
     async def run_task_async(self, i, session):
@@ -1568,10 +1571,32 @@ class MemoryRun:
         self.samples = 0
         self.best = None          # {figures} of the largest sample
         self.vmas_at_fork = (0, 0)
+        self.lock = threading.Lock()  # samples come from the main thread and a task's
+        self.tasks_running = 0        # tasks between start and end in this process
+        self.sampled_when_full = False
+
+    def task_running(self, run, delta):
+        """As iostrat's memory_task_running: the run's peak, when every slot runs its task,
+        is sampled once by the task that fills the last slot, in its own thread (the main
+        thread cannot see that moment: by the first task's end one thread is gone)."""
+        if not self.on or run.params.strategy.forks:
+            return
+        with self.lock:
+            self.tasks_running += delta
+            full = (delta > 0 and self.tasks_running == run.jobs()
+                    and not self.sampled_when_full)
+            if full:
+                self.sampled_when_full = True
+        if full:
+            self.sample_parent()
 
     def sample_parent(self):
         if not self.on:
             return
+        with self.lock:
+            self.sample_parent_locked()
+
+    def sample_parent_locked(self):
         try:
             rollup = proc_fields("/proc/self/smaps_rollup",
                                  ("Pss", "Private_Clean", "Private_Dirty"))
