@@ -316,7 +316,8 @@ for strategy in python-pool python-prefork; do
 done
 
 doc=$test_tmp/python-killed.json
-"$PY" python-prefork sleep -n 6 -j 2 --delay 400ms --json "$doc" >"$test_tmp/python-killed.out" 2>&1 &
+timeout -s KILL 60 "$PY" python-prefork sleep -n 6 -j 2 --delay 400ms --json "$doc" \
+	>"$test_tmp/python-killed.out" 2>&1 &
 pid=$!
 victim=
 for _ in $(seq 50); do # the worker that runs task 2, once it has started it

@@ -1903,7 +1903,6 @@ def prefork_worker_init():
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     signal.pthread_sigmask(signal.SIG_UNBLOCK, PREFORK_SIGNALS)
-    die_with_parent(PREFORK_RUN[0].parent_pid)
 
 
 def prefork_task(i):
