@@ -42,12 +42,12 @@
 extern char **environ;
 
 struct bare_options {
-	long count; /* -n: operations per round */
-	long jobs;  /* -j: most in flight (http), 0 for all */
-	int64_t
-	    delay_ns; /* --delay: how long each child, thread or timer waits */
-	long rounds;  /* --rounds: repeats, the median is reported */
-	const char *url;	/* --url: http only */
+	long count;	  /* -n: operations per round */
+	long jobs;	  /* -j: most in flight (http), 0 for all */
+	int64_t delay_ns; /* --delay: how long each child, thread or timer waits
+			   */
+	long rounds;	  /* --rounds: repeats, the median is reported */
+	const char *url;  /* --url: http only */
 	uint64_t touched_bytes; /* --touch: heap written before measuring */
 	bool touch_given; /* fork-cost: --touch is the largest heap measured */
 };
@@ -477,8 +477,9 @@ static int http_start(struct http_client *client)
 	    socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (conn->fd < 0)
 		return fail("socket", errno);
-	setsockopt(conn->fd, IPPROTO_TCP, TCP_NODELAY, &one,
-		   sizeof(one)); /* libcurl's default */
+	setsockopt(conn->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)); /* libcurl's
+									      default
+									    */
 	conn->state = CONN_CONNECTING;
 	conn->head_bytes = 0;
 	conn->head_done = false;

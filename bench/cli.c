@@ -33,8 +33,8 @@ struct cli_option {
 	const char *name; /* long name, without the leading "--" */
 	char short_name;  /* -x, or 0 */
 	const char *arg;  /* the argument's name in --help, NULL for a switch */
-	unsigned
-	    workloads; /* WORKLOAD_BIT()s it applies to, or ALL_WORKLOADS */
+	unsigned workloads; /* WORKLOAD_BIT()s it applies to, or ALL_WORKLOADS
+			     */
 	unsigned strategy_flags; /* applies to strategies with one of these
 				    enum strategy_flags, or to all when 0 */
 	const char *strategies;	 /* applies to these strategies (names, comma
@@ -135,7 +135,8 @@ static bool parse_stack(struct cli_state *cli, const char *arg)
 {
 	uint64_t *bytes = &cli->params->stack_bytes;
 
-	return units_parse_size(arg, bytes) && *bytes >= 4096 && *bytes <= (1u << 30);
+	return units_parse_size(arg, bytes) && *bytes >= 4096 &&
+	       *bytes <= (1u << 30);
 }
 
 static bool parse_switch(struct cli_state *cli, const char *arg)
@@ -738,8 +739,8 @@ enum cli_action cli_parse(int argc, char **argv, struct params *params)
 	int opt;
 
 	set_defaults(params);
-	params->argv_joined =
-	    join_argv(argc, argv); /* before getopt reorders */
+	params->argv_joined = join_argv(argc, argv); /* before getopt reorders
+						      */
 	make_getopt_table(longopts, shortopts);
 	opterr = 0;
 	optind = 1;
@@ -769,7 +770,8 @@ enum cli_action cli_parse(int argc, char **argv, struct params *params)
 	    !options_apply(params, given))
 		return CLI_USAGE;
 	/* a pool's size is the strategy's own default: one worker per CPU */
-	if (params->jobs == 0 && params->strategy->flags & STRATEGY_JOBS_DEFAULT_CPUS)
+	if (params->jobs == 0 &&
+	    params->strategy->flags & STRATEGY_JOBS_DEFAULT_CPUS)
 		params->jobs = sysconf(_SC_NPROCESSORS_ONLN);
 	if (params->jobs == 0 || params->jobs > params->tasks)
 		params->jobs = params->tasks;

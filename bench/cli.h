@@ -1,4 +1,5 @@
-/* cli.h - the command line: iostrat STRATEGY WORKLOAD [OPTIONS], --help, --version, --list. */
+/* cli.h - the command line: iostrat STRATEGY WORKLOAD [OPTIONS], --help,
+ * --version, --list. */
 #ifndef IOSTRAT_CLI_H
 #define IOSTRAT_CLI_H
 

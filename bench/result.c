@@ -12,9 +12,10 @@
 
 #include "result.h"
 
-#define TEMP_SUFFIX ".tmp.XXXXXX" /* the temporary name: NAME.tmp.<6 letters>  \
-				   */
-#define TEMP_TRIES 100		  /* names tried before giving up */
+#define TEMP_SUFFIX                                                            \
+	".tmp.XXXXXX"  /* the temporary name: NAME.tmp.<6 letters>             \
+			*/
+#define TEMP_TRIES 100 /* names tried before giving up */
 
 static int open_in_place(struct result_file *file)
 {

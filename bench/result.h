@@ -10,15 +10,15 @@
 #include <jansson.h>
 
 struct result_file {
-	const char *path;     /* what --json named */
-	char *dir_path;	      /* the folder it is in */
-	const char *name;     /* its last component, within path */
-	int dir_fd;	      /* that folder, held open, or -1 */
-	struct stat dir_stat; /* that folder when the run began */
-	char temp_name[NAME_MAX +
-		       1]; /* the temporary file in it, "" when none */
-	int fd;		   /* open on temp_name, or on the target itself */
-	bool in_place;	   /* not a regular file: written where it is */
+	const char *path;	      /* what --json named */
+	char *dir_path;		      /* the folder it is in */
+	const char *name;	      /* its last component, within path */
+	int dir_fd;		      /* that folder, held open, or -1 */
+	struct stat dir_stat;	      /* that folder when the run began */
+	char temp_name[NAME_MAX + 1]; /* the temporary file in it, "" when none
+				       */
+	int fd;	       /* open on temp_name, or on the target itself */
+	bool in_place; /* not a regular file: written where it is */
 };
 
 #define RESULT_FILE_INIT                                                       \

@@ -28,8 +28,8 @@
 static void coro_set_pc_sp(ucontext_t *context, uintptr_t pc, uintptr_t sp)
 {
 	context->uc_mcontext.gregs[REG_RIP] = (greg_t)pc;
-	context->uc_mcontext.gregs[REG_RSP] =
-	    (greg_t)(sp - 8); /* as after a call */
+	context->uc_mcontext.gregs[REG_RSP] = (greg_t)(sp - 8); /* as after a
+								   call */
 }
 #elif defined(__aarch64__)
 static void coro_set_pc_sp(ucontext_t *context, uintptr_t pc, uintptr_t sp)
@@ -124,11 +124,11 @@ const char *coro_minimal_unavailable(void)
 
 static uint64_t coro_switch_count; /* every coro_switch() of the process */
 static __thread enum coro_switch_kind coro_kind; /* this thread's switches */
-static __thread struct coro
-    *coro_entering;			   /* the coroutine being switched to */
-static __thread struct coro *coro_leaving; /* the one being switched from */
-static __thread struct coro
-    *coro_template; /* the thread's: a context to copy */
+static __thread struct coro *coro_entering; /* the coroutine being switched to
+					     */
+static __thread struct coro *coro_leaving;  /* the one being switched from */
+static __thread struct coro *coro_template; /* the thread's: a context to copy
+					     */
 
 void coro_thread(struct coro *thread, enum coro_switch_kind kind)
 {

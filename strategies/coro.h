@@ -11,8 +11,8 @@
 
 /* How a switch is made. */
 enum coro_switch_kind {
-	CORO_SWAPCONTEXT =
-	    0, /* glibc's swapcontext(): also the signal mask, a system call */
+	CORO_SWAPCONTEXT = 0, /* glibc's swapcontext(): also the signal mask, a
+				 system call */
 	CORO_MINIMAL, /* callee-saved registers, stack pointer, FPU control
 			 words */
 };
@@ -20,21 +20,21 @@ enum coro_switch_kind {
 /* One flow of control: a coroutine, or the thread's own (made by
  * coro_thread()). */
 struct coro {
-	ucontext_t
-	    context; /* registers, stack pointer, signal mask, switched out */
-	void *sp;    /* CORO_MINIMAL: the stack pointer, switched out */
+	ucontext_t context; /* registers, stack pointer, signal mask, switched
+			       out */
+	void *sp;	    /* CORO_MINIMAL: the stack pointer, switched out */
 	void *stack; /* its stack's lowest usable byte; the thread's: NULL */
 	size_t stack_bytes; /* usable bytes of it */
 	struct coro *back;  /* where it goes when its entry function returns */
 	void (*entry)(void *arg); /* what it runs */
 	void *arg;		  /* entry's argument */
 	bool finished; /* entry returned: the coroutine is not to be resumed */
-	void *asan_fake_stack; /* AddressSanitizer's fake stack while switched
-				  out */
-	const void
-	    *asan_bottom;  /* the thread's own stack, as ASan reported it */
-	size_t asan_bytes; /* ... its size */
-	void *tsan_fiber;  /* ThreadSanitizer's fiber, NULL without it */
+	void *asan_fake_stack;	 /* AddressSanitizer's fake stack while switched
+				    out */
+	const void *asan_bottom; /* the thread's own stack, as ASan reported it
+				  */
+	size_t asan_bytes;	 /* ... its size */
+	void *tsan_fiber;	 /* ThreadSanitizer's fiber, NULL without it */
 };
 
 /* The calling thread's own flow, which coroutines are switched from and back

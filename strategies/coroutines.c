@@ -420,9 +420,8 @@ static int pool_setup(struct loop *loop)
 	run->mode = run->params.inline_reads ? "inline" : "pool";
 	if (run->params.inline_reads)
 		return 0;
-	loop->pool = loop_pool_create(run, loop->slot_count,
-				      run->params.pool_threads, pool_work,
-				      loop);
+	loop->pool = loop_pool_create(
+	    run, loop->slot_count, run->params.pool_threads, pool_work, loop);
 	if (loop->pool == NULL) {
 		loop->failed = true;
 		return -1;
@@ -486,9 +485,9 @@ struct http_socket {
 struct http {
 	CURLM *multi;	     /* libcurl's multi handle */
 	struct source timer; /* timerfd armed for libcurl's next timeout */
-	struct http_socket *
-	    *sockets;	      /* records by descriptor, made on first use */
-	size_t sockets_len;   /* entries in sockets */
+	struct http_socket **sockets; /* records by descriptor, made on first
+					 use */
+	size_t sockets_len;	      /* entries in sockets */
 	long added;	      /* transfers added in this round of the loop */
 	long started;	      /* transfers handed to libcurl */
 	long ended;	      /* transfers libcurl has handed back */
@@ -549,8 +548,8 @@ static int http_on_socket(CURL *easy, curl_socket_t fd, int what, void *userp,
 	};
 	int op = entry->events == 0 ? EPOLL_CTL_ADD : EPOLL_CTL_MOD;
 	int done = epoll_ctl(loop->epoll_fd, op, fd, &event);
-	if (done < 0 &&
-	    errno == ENOENT) /* closed (so unregistered) and reopened */
+	if (done < 0 && errno == ENOENT) /* closed (so unregistered) and
+					    reopened */
 		done = epoll_ctl(loop->epoll_fd, EPOLL_CTL_ADD, fd, &event);
 	if (done < 0) {
 		http->callback_errno = errno;
@@ -600,8 +599,8 @@ static void http_free(struct loop *loop)
 	if (http == NULL)
 		return;
 	if (http->multi != NULL)
-		curl_multi_cleanup(
-		    http->multi); /* closes the connections it keeps */
+		curl_multi_cleanup(http->multi); /* closes the connections it
+						    keeps */
 	for (size_t fd = 0; fd < http->sockets_len; fd++)
 		free(http->sockets[fd]);
 	free(http->sockets);
@@ -685,8 +684,8 @@ static void http_resume_done(struct loop *loop)
 		if (message->msg != CURLMSG_DONE)
 			continue;
 		struct slot *slot = NULL;
-		CURLcode result =
-		    message->data.result; /* message is gone with the handle */
+		CURLcode result = message->data.result; /* message is gone with
+							   the handle */
 		curl_easy_getinfo(message->easy_handle, CURLINFO_PRIVATE,
 				  (char **)&slot);
 		curl_multi_remove_handle(http->multi, slot->easy);
@@ -752,8 +751,8 @@ static int on_http_timer(struct loop *loop)
 				     fire */
 		return loop_fail(loop, errno, "read libcurl's timerfd");
 	}
-	loop->http->timer_due_ns =
-	    0; /* a one-shot timer that fired is disarmed */
+	loop->http->timer_due_ns = 0; /* a one-shot timer that fired is disarmed
+				       */
 	return http_act(loop, CURL_SOCKET_TIMEOUT, 0);
 }
 
@@ -911,12 +910,13 @@ static int loop_setup(struct loop *loop)
 				   (size_t)run->params.stack_bytes, &failed);
 	if (err < 0) {
 		loop->failed = true;
-		return run_fail(run, -err,
-				"coroutines: %s, %ld stacks of %llu bytes (--jobs, "
-				"--stack): %s",
-				failed, loop->slot_count,
-				(unsigned long long)run->params.stack_bytes,
-				strerror(-err));
+		return run_fail(
+		    run, -err,
+		    "coroutines: %s, %ld stacks of %llu bytes (--jobs, "
+		    "--stack): %s",
+		    failed, loop->slot_count,
+		    (unsigned long long)run->params.stack_bytes,
+		    strerror(-err));
 	}
 	run->stack_reserved_bytes =
 	    (uint64_t)loop->slot_count * coro_stack_bytes(&loop->stacks);
@@ -992,7 +992,8 @@ out_teardown:
 	overflow_watch_stop(&overflow);
 	loop_teardown(&loop);
 	coroutines_loop = NULL;
-	run_cancel_pending(run); /* never started: the run stops, or broke down */
+	run_cancel_pending(run); /* never started: the run stops, or broke down
+				  */
 	return result;
 }
 

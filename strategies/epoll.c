@@ -282,8 +282,8 @@ static int http_watch(void *arg, struct loop_http_socket *socket)
 		return 0;
 	int op = socket->registered == 0 ? EPOLL_CTL_ADD : EPOLL_CTL_MOD;
 	int done = epoll_ctl(loop->epoll_fd, op, socket->fd, &event);
-	if (done < 0 &&
-	    errno == ENOENT) /* closed (so unregistered), reopened: add it */
+	if (done < 0 && errno == ENOENT) /* closed (so unregistered), reopened:
+					    add it */
 		done = epoll_ctl(loop->epoll_fd, EPOLL_CTL_ADD, socket->fd,
 				 &event);
 	if (done < 0)

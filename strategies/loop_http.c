@@ -28,7 +28,7 @@ struct http_slot {
 	int64_t deadline_ns; /* when its --timeout is up (CLOCK_MONOTONIC) */
 	curl_socket_t fd;    /* the socket libcurl last named for it, or -1 */
 	long prev, next; /* the deadline list, earliest first; -1 at its ends */
-	bool keeps;	 /* its connection may stay in libcurl's cache when done */
+	bool keeps; /* its connection may stay in libcurl's cache when done */
 };
 
 struct loop_http {
@@ -45,11 +45,11 @@ struct loop_http {
 	long deadline_tail; /* slot with the latest deadline, -1 */
 	long started;	    /* tasks handed to loop_http_start() */
 	long ended;	    /* transfers libcurl has handed back */
-	long kept;	    /* of them, those that could leave their connection */
-	long added;	    /* transfers added in this round */
-	struct loop_http_socket *
-	    *sockets;	      /* the records, by descriptor number */
-	size_t sockets_len;   /* entries in sockets */
+	long kept;  /* of them, those that could leave their connection */
+	long added; /* transfers added in this round */
+	struct loop_http_socket **sockets; /* the records, by descriptor number
+					    */
+	size_t sockets_len;		   /* entries in sockets */
 	int64_t curl_due_ns;  /* when libcurl wants a call, -1: never */
 	int64_t told_ns;      /* what the loop's timer was last told */
 	bool callback_failed; /* a callback said why with run_fail() */
@@ -62,7 +62,6 @@ static int http_fail(struct loop_http *http, int err, const char *what)
 }
 
 /* ---- the deadline list: slots in flight, earliest --timeout first -------- */
-
 
 static void deadline_unlink(struct loop_http *http, long index)
 {
@@ -128,7 +127,6 @@ static int tell_timer(struct loop_http *http)
 }
 
 /* ---- libcurl's two callbacks --------------------------------------------- */
-
 
 static struct loop_http_socket *socket_record(struct loop_http *http,
 					      curl_socket_t fd)
@@ -220,7 +218,6 @@ static int on_curl_timer(CURLM *multi, long timeout_ms, void *userp)
 }
 
 /* ---- the slots ----------------------------------------------------------- */
-
 
 struct loop_http *loop_http_init(struct run *run,
 				 const struct loop_http_backend *backend,
@@ -371,8 +368,8 @@ static void drain(struct loop_http *http)
 		if (message->msg != CURLMSG_DONE)
 			continue;
 		struct http_slot *slot = NULL;
-		CURLcode result =
-		    message->data.result; /* gone with the handle */
+		CURLcode result = message->data.result; /* gone with the handle
+							 */
 		curl_easy_getinfo(message->easy_handle, CURLINFO_PRIVATE,
 				  (char **)&slot);
 		curl_multi_remove_handle(http->curl, slot->easy);
@@ -415,8 +412,8 @@ int loop_http_timeout(struct loop_http *http)
 {
 	int64_t now_ns = run_now_ns();
 
-	http->told_ns =
-	    -1; /* the loop's timer has fired: it holds nothing now */
+	http->told_ns = -1; /* the loop's timer has fired: it holds nothing now
+			     */
 	if (http->curl_due_ns >= 0 && http->curl_due_ns <= now_ns) {
 		http->curl_due_ns = -1;
 		if (act(http, CURL_SOCKET_TIMEOUT, 0) < 0)
@@ -467,8 +464,8 @@ void loop_http_free(struct loop_http *http)
 		curl_easy_cleanup(http->slots[i].easy);
 	}
 	if (http->curl != NULL)
-		curl_multi_cleanup(
-		    http->curl); /* closes the cached connections */
+		curl_multi_cleanup(http->curl); /* closes the cached connections
+						 */
 	for (size_t fd = 0; fd < http->sockets_len; fd++)
 		free(http->sockets[fd]);
 	free(http->sockets);

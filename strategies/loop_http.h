@@ -32,13 +32,13 @@ enum loop_http_events {
  * let go of it still finds it. */
 struct loop_http_socket {
 	curl_socket_t fd; /* the socket */
-	unsigned
-	    want; /* LOOP_HTTP_IN/OUT libcurl waits for, 0 once it let go */
+	unsigned want; /* LOOP_HTTP_IN/OUT libcurl waits for, 0 once it let go
+			*/
 	unsigned registered; /* the loop's: what its kernel object was last
 				told, 0: none */
 	long slot; /* poll: the socket's index in the pollfd array, -1: none */
-	uint32_t
-	    generation; /* uring: bumped when a one-shot watch is taken back */
+	uint32_t generation; /* uring: bumped when a one-shot watch is taken
+				back */
 };
 
 /* What a loop gives: its two calls, each 0 or -1 after run_fail(), and where

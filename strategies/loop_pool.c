@@ -18,14 +18,14 @@ struct loop_pool {
 	void *user;		 /* passed to work */
 	int wakeup_fd;		 /* eventfd, written when an id is done */
 	pthread_mutex_t lock;	 /* guards todo, done and quitting */
-	pthread_cond_t
-	    more;      /* signalled when an id is queued or workers must quit */
-	long capacity; /* slots in each queue: the most ids at once */
-	long *todo;    /* ring of ids waiting for a worker */
-	long todo_head; /* the oldest entry of todo */
-	long todo_len;	/* entries in todo */
-	long *done;	/* ids whose work is over, not yet drained */
-	long done_len;	/* entries in done */
+	pthread_cond_t more; /* signalled when an id is queued or workers must
+				quit */
+	long capacity;	     /* slots in each queue: the most ids at once */
+	long *todo;	     /* ring of ids waiting for a worker */
+	long todo_head;	     /* the oldest entry of todo */
+	long todo_len;	     /* entries in todo */
+	long *done;	     /* ids whose work is over, not yet drained */
+	long done_len;	     /* entries in done */
 	long *draining; /* the loop's copy of done, handled outside the lock */
 	bool quitting;	/* the workers must return */
 	pthread_t *workers;   /* the worker threads */

@@ -16,12 +16,12 @@
 
 #if IOSTRAT_HAVE_LIBURING
 
-#define RING_SQ_MAX 4096  /* most SQEs: beyond that, submit in batches */
-#define RING_CQ_MAX 65536 /* the kernel's largest CQ (IORING_MAX_CQ_ENTRIES)   \
-			   */
+#define RING_SQ_MAX 4096 /* most SQEs: beyond that, submit in batches */
+#define RING_CQ_MAX                                                            \
+	65536 /* the kernel's largest CQ (IORING_MAX_CQ_ENTRIES)               \
+	       */
 
 /* ---- availability: probed once ------------------------------------------- */
-
 
 /* Why io_uring_setup() failed with err, as a sentence. */
 static const char *setup_error_reason(int err, char *why, size_t len)
@@ -224,7 +224,6 @@ struct __kernel_timespec *loop_ring_deadline(struct loop_ring *ring,
 
 /* ---- file: IORING_OP_READ, one block of each file in flight -------------- */
 
-
 /* A regular file has no readiness for epoll to report, but a read is a request
  * like any other: each task keeps one READ of --block bytes in flight, the next
  * one submitted when it completes, so --jobs files are read side by side by one
@@ -232,9 +231,9 @@ struct __kernel_timespec *loop_ring_deadline(struct loop_ring *ring,
  * or, when it must wait for the disk, completes them itself (and may hand them
  * to io-wq worker threads, iou-wrk, which threads_peak counts). */
 struct file_slot {
-	struct task
-	    *task; /* the task reading through this slot, NULL when free */
-	int fd;	   /* its file */
+	struct task *task; /* the task reading through this slot, NULL when free
+			    */
+	int fd;		   /* its file */
 	unsigned char *buf; /* --block bytes the kernel reads into */
 	uint64_t offset;    /* where the READ in flight starts */
 };

@@ -15,11 +15,11 @@
 #include "loop_pool.h"
 
 struct loop_tasks {
-	struct run *run; /* the run being carried out */
-	long next;	 /* the next task to start */
-	long done;	 /* tasks ended */
-	struct minheap
-	    sleepers; /* (deadline on CLOCK_MONOTONIC, task id) of sleepers */
+	struct run *run;	 /* the run being carried out */
+	long next;		 /* the next task to start */
+	long done;		 /* tasks ended */
+	struct minheap sleepers; /* (deadline on CLOCK_MONOTONIC, task id) of
+				    sleepers */
 };
 
 /* With a heap for run_jobs() sleepers when with_sleepers. 0, or -1 after

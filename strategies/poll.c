@@ -49,9 +49,9 @@ struct loop {
 	size_t len;	     /* entries in use */
 	size_t cap;	     /* entries allocated in each of the three */
 	struct loop_tasks tasks; /* starting, ending, the sleepers' heap */
-	struct loop_pool
-	    *pool;	   /* file: the read workers, or the inline queue */
-	bool inline_reads; /* file: --inline, the loop reads, no workers */
+	struct loop_pool *pool;	 /* file: the read workers, or the inline queue
+				  */
+	bool inline_reads;	/* file: --inline, the loop reads, no workers */
 	struct loop_http *http; /* http: libcurl's multi handle and slots */
 	int64_t http_due_ns;	/* http: when libcurl wants a call, -1: never */
 };

@@ -1,4 +1,5 @@
-/* registry.c - the list of strategies, looked up by name. Add a strategy here and nowhere else. */
+/* registry.c - the list of strategies, looked up by name. Add a strategy here
+ * and nowhere else. */
 #include <stddef.h>
 #include <string.h>
 

@@ -125,8 +125,8 @@ static int start_task(struct ring_loop *loop, struct task *task)
  * submit. */
 static int start_tasks(struct ring_loop *loop)
 {
-	loop_http_round_begin(
-	    loop->http); /* http: at most so many added per round */
+	loop_http_round_begin(loop->http); /* http: at most so many added per
+					      round */
 	for (;;) {
 		struct task *task = loop_tasks_next(&loop->tasks, loop->http);
 		if (task == NULL)
@@ -145,8 +145,8 @@ static int on_completion(struct ring_loop *loop, const struct io_uring_cqe *cqe)
 		loop->ring.in_kernel--;
 	switch ((enum request_kind)loop_ring_kind(data)) {
 	case REQUEST_STOP:
-		loop->ring.stop_armed =
-		    false; /* the caller sees run_stopping() */
+		loop->ring.stop_armed = false; /* the caller sees run_stopping()
+						*/
 		break;
 	case REQUEST_SLEEP:
 		sleep_done(loop, &loop->run->tasks[loop_ring_id(data)],
@@ -167,9 +167,8 @@ static int on_completion(struct ring_loop *loop, const struct io_uring_cqe *cqe)
 		break; /* -ENOENT: what they were to take back or move had
 			  completed already */
 	case REQUEST_CANCEL:
-		loop->cancel_refused =
-		    cqe->res ==
-		    -EINVAL; /* IORING_ASYNC_CANCEL_ANY: Linux 5.19 */
+		loop->cancel_refused = cqe->res == -EINVAL; /* IORING_ASYNC_CANCEL_ANY:
+							       Linux 5.19 */
 		break;
 	}
 	return 0;
@@ -387,8 +386,8 @@ static void on_timer(struct ring_loop *loop, int res)
 		loop_tasks_wake(&loop->tasks, run_now_ns(), TASK_OK);
 		return;
 	}
-	while (sleepers->len >
-	       0) { /* the timer itself failed: so do its sleepers */
+	while (sleepers->len > 0) { /* the timer itself failed: so do its
+				       sleepers */
 		struct minheap_item due = minheap_pop(sleepers);
 		sleep_done(loop, &loop->run->tasks[due.value], res);
 	}

@@ -1,7 +1,8 @@
-/* heap.c - counts the heap by replacing malloc, free, calloc, realloc and the aligned
- * allocators (glibc's "Replacing malloc"): each one calls glibc's own allocator (__libc_malloc
- * and friends) and adds or takes away malloc_usable_size() of the block. Two atomic counters,
- * no lock; a forked child starts from its parent's figures, as tracemalloc does. */
+/* heap.c - counts the heap by replacing malloc, free, calloc, realloc and the
+ * aligned allocators (glibc's "Replacing malloc"): each one calls glibc's own
+ * allocator (__libc_malloc and friends) and adds or takes away
+ * malloc_usable_size() of the block. Two atomic counters, no lock; a forked
+ * child starts from its parent's figures, as tracemalloc does. */
 #include <errno.h>
 #include <malloc.h>
 #include <stdatomic.h>
@@ -13,7 +14,8 @@
 #include "heap.h"
 
 static _Atomic uint64_t heap_current; /* bytes in live blocks, as usable size */
-static _Atomic uint64_t heap_peak;    /* highest heap_current seen since start or reset */
+static _Atomic uint64_t heap_peak; /* highest heap_current seen since start or
+				      reset */
 
 #ifdef IOSTRAT_NO_HEAP_HOOK
 
@@ -40,19 +42,21 @@ static void heap_add(void *ptr)
 	if (ptr == NULL)
 		return;
 	uint64_t bytes = malloc_usable_size(ptr);
-	uint64_t now =
-	    atomic_fetch_add_explicit(&heap_current, bytes, memory_order_relaxed) + bytes;
+	uint64_t now = atomic_fetch_add_explicit(&heap_current, bytes,
+						 memory_order_relaxed) +
+		       bytes;
 	uint64_t peak = atomic_load_explicit(&heap_peak, memory_order_relaxed);
-	while (now > peak &&
-	       !atomic_compare_exchange_weak_explicit(&heap_peak, &peak, now, memory_order_relaxed,
-						      memory_order_relaxed))
+	while (now > peak && !atomic_compare_exchange_weak_explicit(
+				 &heap_peak, &peak, now, memory_order_relaxed,
+				 memory_order_relaxed))
 		;
 }
 
 static void heap_sub(void *ptr)
 {
 	if (ptr != NULL)
-		atomic_fetch_sub_explicit(&heap_current, malloc_usable_size(ptr),
+		atomic_fetch_sub_explicit(&heap_current,
+					  malloc_usable_size(ptr),
 					  memory_order_relaxed);
 }
 
@@ -82,7 +86,8 @@ void *realloc(void *ptr, size_t size)
 	void *moved = __libc_realloc(ptr, size);
 	if (moved == NULL && size != 0)
 		return NULL; /* the old block is untouched */
-	atomic_fetch_sub_explicit(&heap_current, old_bytes, memory_order_relaxed);
+	atomic_fetch_sub_explicit(&heap_current, old_bytes,
+				  memory_order_relaxed);
 	heap_add(moved);
 	return moved;
 }
@@ -101,7 +106,8 @@ void *aligned_alloc(size_t alignment, size_t size)
 
 int posix_memalign(void **out, size_t alignment, size_t size)
 {
-	if (alignment % sizeof(void *) != 0 || (alignment & (alignment - 1)) != 0)
+	if (alignment % sizeof(void *) != 0 ||
+	    (alignment & (alignment - 1)) != 0)
 		return EINVAL;
 	void *ptr = memalign(alignment, size);
 	if (ptr == NULL)
@@ -135,5 +141,6 @@ uint64_t heap_peak_bytes(void)
 
 void heap_reset_peak(void)
 {
-	atomic_store_explicit(&heap_peak, heap_current_bytes(), memory_order_relaxed);
+	atomic_store_explicit(&heap_peak, heap_current_bytes(),
+			      memory_order_relaxed);
 }

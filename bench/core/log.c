@@ -1,7 +1,7 @@
 /* log.c - the tutorial's per-task lines:
- *   Time: 09:52:47.014906	 Malloc, Peak: (228400, 240036)		Task 0, PID: .., TID: ..,
- * Delay: 1 seconds... The wall clock is for display only; durations are measured on CLOCK_MONOTONIC
- * elsewhere. */
+ *   Time: 09:52:47.014906	 Malloc, Peak: (228400, 240036)		Task 0,
+ * PID: .., TID: .., Delay: 1 seconds... The wall clock is for display only;
+ * durations are measured on CLOCK_MONOTONIC elsewhere. */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdatomic.h>
@@ -28,7 +28,8 @@ void log_write(const char *text, size_t len)
 		if (done < 0 && errno == EINTR)
 			continue;
 		if (done <= 0) {
-			/* remembered for the exit status; the result still counts */
+			/* remembered for the exit status; the result still
+			 * counts */
 			int none = 0;
 			atomic_compare_exchange_strong(&log_error, &none,
 						       done < 0 ? errno : EIO);
@@ -49,15 +50,18 @@ static int format_prefix(char *buf, size_t len)
 
 	clock_gettime(CLOCK_REALTIME, &now);
 	localtime_r(&now.tv_sec, &local);
-	return snprintf(
-	    buf, len, "Time: %02d:%02d:%02d.%06ld\t Malloc, Peak: (%" PRIu64 ", %" PRIu64 ")\t\t",
-	    local.tm_hour, local.tm_min, local.tm_sec, now.tv_nsec / 1000, current, peak);
+	return snprintf(buf, len,
+			"Time: %02d:%02d:%02d.%06ld\t Malloc, Peak: (%" PRIu64
+			", %" PRIu64 ")\t\t",
+			local.tm_hour, local.tm_min, local.tm_sec,
+			now.tv_nsec / 1000, current, peak);
 }
 
 void log_parent(void)
 {
 	char line[64];
-	int len = snprintf(line, sizeof(line), "Parent PID: %d\n", (int)getpid());
+	int len =
+	    snprintf(line, sizeof(line), "Parent PID: %d\n", (int)getpid());
 	log_write(line, (size_t)len);
 }
 
@@ -68,10 +72,11 @@ void log_task_start(const struct run *run, const struct task *task)
 	int len = format_prefix(line, sizeof(line));
 
 	run->params.workload->describe(run, task, what, sizeof(what));
-	len +=
-	    snprintf(line + len, sizeof(line) - (size_t)len, "Task %d, PID: %d, TID: %d, %s...\n",
-		     task->id, (int)task->pid, (int)task->tid, what);
-	log_write(line, (size_t)len < sizeof(line) ? (size_t)len : sizeof(line) - 1);
+	len += snprintf(line + len, sizeof(line) - (size_t)len,
+			"Task %d, PID: %d, TID: %d, %s...\n", task->id,
+			(int)task->pid, (int)task->tid, what);
+	log_write(line,
+		  (size_t)len < sizeof(line) ? (size_t)len : sizeof(line) - 1);
 }
 
 void log_task_done(const struct run *run, const struct task *task)
@@ -82,15 +87,17 @@ void log_task_done(const struct run *run, const struct task *task)
 	(void)run;
 	if (task->status == TASK_OK && task->bytes > 0)
 		len += snprintf(line + len, sizeof(line) - (size_t)len,
-				"Task %d: Done. %" PRIu64 " bytes read.\n", task->id, task->bytes);
+				"Task %d: Done. %" PRIu64 " bytes read.\n",
+				task->id, task->bytes);
 	else if (task->status == TASK_OK)
-		len +=
-		    snprintf(line + len, sizeof(line) - (size_t)len, "Task %d: Done.\n", task->id);
+		len += snprintf(line + len, sizeof(line) - (size_t)len,
+				"Task %d: Done.\n", task->id);
 	else if (task->status == TASK_CANCELLED)
-		len += snprintf(line + len, sizeof(line) - (size_t)len, "Task %d: Cancelled.\n",
-				task->id);
+		len += snprintf(line + len, sizeof(line) - (size_t)len,
+				"Task %d: Cancelled.\n", task->id);
 	else
-		len += snprintf(line + len, sizeof(line) - (size_t)len, "Task %d: Failed: %s\n",
-				task->id, task->error);
-	log_write(line, (size_t)len < sizeof(line) ? (size_t)len : sizeof(line) - 1);
+		len += snprintf(line + len, sizeof(line) - (size_t)len,
+				"Task %d: Failed: %s\n", task->id, task->error);
+	log_write(line,
+		  (size_t)len < sizeof(line) ? (size_t)len : sizeof(line) - 1);
 }

@@ -22,8 +22,8 @@ struct task;
 struct memory_reading {
 	uint64_t rss_bytes; /* smaps_rollup Rss: resident, shared too */
 	uint64_t pss_bytes; /* Pss: each page split among its users */
-	uint64_t
-	    private_clean_bytes; /* Private_Clean: only this process maps */
+	uint64_t private_clean_bytes; /* Private_Clean: only this process maps
+				       */
 	uint64_t private_dirty_bytes; /* Private_Dirty: its own written pages */
 	uint64_t anon_bytes;	      /* status RssAnon: every anonymous page */
 	uint64_t shmem_bytes;	    /* status RssShmem: shared memory mapped */
@@ -71,10 +71,10 @@ struct memory_run {
 	_Atomic long tasks_running;    /* tasks between start and end in this
 					  process (strategies of one process) */
 	_Atomic bool sampled_when_full; /* sampled when all slots first ran */
-	long vmas_at_fork;	       /* the parent's mappings, which each
-					  child inherits */
-	long vmas_writable_at_fork;    /* of those, private writable */
-	uint64_t stack_resident_bytes; /* threads' resident stacks, at peak */
+	long vmas_at_fork;		/* the parent's mappings, which each
+					   child inherits */
+	long vmas_writable_at_fork;	/* of those, private writable */
+	uint64_t stack_resident_bytes;	/* threads' resident stacks, at peak */
 };
 
 /* The run's figures, computed after the run. */
@@ -90,12 +90,12 @@ struct memory_summary {
 	long processes;		       /* processes alive at that peak */
 	long children_heaps;	       /* children with heap figures */
 	uint64_t heap_child_max_bytes; /* largest child heap peak */
-	uint64_t heap_child_median_bytes; /* median child heap peak */
-	uint64_t
-	    heap_child_start_min_bytes; /* smallest heap a child began
-					   with (its copy of the parent's) */
-	double read_us_median;		/* what a child's reading cost */
-	long children_read;		/* children that read themselves */
+	uint64_t heap_child_median_bytes;    /* median child heap peak */
+	uint64_t heap_child_start_min_bytes; /* smallest heap a child began
+						with (its copy of the parent's)
+					      */
+	double read_us_median;		     /* what a child's reading cost */
+	long children_read;		     /* children that read themselves */
 };
 
 /* Parsing, for a buffer holding /proc/self/smaps_rollup or status: fill the

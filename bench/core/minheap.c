@@ -23,7 +23,8 @@ int minheap_push(struct minheap *heap, int64_t key, long value)
 {
 	if (heap->len == heap->cap) {
 		size_t cap = heap->cap * 2;
-		struct minheap_item *items = realloc(heap->items, cap * sizeof(items[0]));
+		struct minheap_item *items =
+		    realloc(heap->items, cap * sizeof(items[0]));
 		if (items == NULL)
 			return -ENOMEM;
 		heap->items = items;
@@ -53,7 +54,8 @@ struct minheap_item minheap_pop(struct minheap *heap)
 		size_t child = 2 * i + 1;
 		if (child >= heap->len)
 			break;
-		if (child + 1 < heap->len && heap->items[child + 1].key < heap->items[child].key)
+		if (child + 1 < heap->len &&
+		    heap->items[child + 1].key < heap->items[child].key)
 			child++;
 		if (heap->items[child].key >= last.key)
 			break;

@@ -1,5 +1,6 @@
-/* minheap.h - a binary min-heap of (key, value) pairs: the event loop's timers, ordered by
- * deadline, and the slots of the ideal schedule, ordered by the time each comes free. */
+/* minheap.h - a binary min-heap of (key, value) pairs: the event loop's timers,
+ * ordered by deadline, and the slots of the ideal schedule, ordered by the time
+ * each comes free. */
 #ifndef IOSTRAT_MINHEAP_H
 #define IOSTRAT_MINHEAP_H
 

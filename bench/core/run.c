@@ -1,6 +1,7 @@
-/* run.c - the life of a run: the task table in a shared mapping (so forked children can write
- * their own records), the monotonic clock, the stop signal (SIGINT/SIGTERM -> a flag and an
- * eventfd everyone can wait on), and the bookkeeping every strategy shares. */
+/* run.c - the life of a run: the task table in a shared mapping (so forked
+ * children can write their own records), the monotonic clock, the stop signal
+ * (SIGINT/SIGTERM -> a flag and an eventfd everyone can wait on), and the
+ * bookkeeping every strategy shares. */
 #include <errno.h>
 #include <stdarg.h>
 #include <fcntl.h>
@@ -22,7 +23,8 @@
 _Atomic int run_stop_signal;
 int run_stop_fd = -1;
 
-/* Count the kernel's threads at most this often, so counting stays out of the figures. */
+/* Count the kernel's threads at most this often, so counting stays out of the
+ * figures. */
 #define THREAD_SAMPLE_INTERVAL_NS (10 * 1000000LL)
 
 int64_t run_now_ns(void)
@@ -45,8 +47,9 @@ static void run_register_atfork(void)
 	pthread_atfork(NULL, NULL, forget_ids);
 }
 
-/* The kernel's ids of this process and thread, asked once per thread: a system call each
- * time would show up in the event loop's figures. A forked child forgets them. */
+/* The kernel's ids of this process and thread, asked once per thread: a system
+ * call each time would show up in the event loop's figures. A forked child
+ * forgets them. */
 static __thread pid_t cached_pid;
 static __thread pid_t cached_tid;
 
@@ -99,7 +102,8 @@ int run_install_signals(void)
 	action.sa_handler = run_on_signal;
 	sigemptyset(&action.sa_mask);
 	action.sa_flags = 0; /* no SA_RESTART: a blocking call returns EINTR */
-	/* a closed terminal (SIGHUP) stops the run as SIGTERM does: with a result */
+	/* a closed terminal (SIGHUP) stops the run as SIGTERM does: with a
+	 * result */
 	if (sigaction(SIGINT, &action, NULL) < 0 ||
 	    sigaction(SIGTERM, &action, NULL) < 0 ||
 	    sigaction(SIGHUP, &action, NULL) < 0)
@@ -142,7 +146,8 @@ int run_init(struct run *run)
 {
 	size_t bytes = (size_t)run->params.tasks * sizeof(struct task);
 
-	run->tasks = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	run->tasks = mmap(NULL, bytes, PROT_READ | PROT_WRITE,
+			  MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	if (run->tasks == MAP_FAILED) {
 		run->tasks = NULL;
 		return -errno;
@@ -177,7 +182,8 @@ int run_fail(struct run *run, int err, const char *fmt, ...)
 
 	run->harness_error = err;
 	va_start(args, fmt);
-	vsnprintf(run->harness_message, sizeof(run->harness_message), fmt, args);
+	vsnprintf(run->harness_message, sizeof(run->harness_message), fmt,
+		  args);
 	va_end(args);
 	return -1;
 }
@@ -208,11 +214,13 @@ void run_task_finished(struct run *run, struct task *task)
 		log_task_done(run, task);
 }
 
-void run_task_failed(struct run *run, struct task *task, int err, const char *what)
+void run_task_failed(struct run *run, struct task *task, int err,
+		     const char *what)
 {
 	(void)run;
 	task->status = TASK_ERROR;
-	snprintf(task->error, sizeof(task->error), "%s: %s", what, strerror(err));
+	snprintf(task->error, sizeof(task->error), "%s: %s", what,
+		 strerror(err));
 }
 
 void run_cancel_pending(struct run *run)
@@ -244,7 +252,8 @@ static int stat_threads(char *buf, ssize_t len)
 	char *field = strrchr(buf, ')'); /* the command name may hold spaces */
 	if (field == NULL)
 		return -1;
-	/* after ") ": state(3) ppid(4) ... num_threads is field 20, the 18th after the name */
+	/* after ") ": state(3) ppid(4) ... num_threads is field 20, the 18th
+	 * after the name */
 	for (int i = 0; i < 18 && field != NULL; i++)
 		field = strchr(field + 1, ' ');
 	return field != NULL ? atoi(field + 1) : -1;
@@ -272,16 +281,18 @@ void run_thread_started(struct run *run)
 	char buf[1024];
 
 	if (stat_fd >= 0 && stat_pid != getpid()) {
-		close(stat_fd); /* a forked child: the descriptor is the parent's */
+		close(stat_fd); /* a forked child: the descriptor is the
+				   parent's */
 		stat_fd = -1;
 	}
 	if (stat_fd < 0) {
 		stat_fd = open("/proc/self/stat", O_RDONLY | O_CLOEXEC);
 		stat_pid = getpid();
 	}
-	int threads = stat_fd >= 0 ? stat_threads(buf, pread(stat_fd, buf,
-							   sizeof(buf) - 1, 0))
-				   : run_count_threads();
+	int threads =
+	    stat_fd >= 0
+		? stat_threads(buf, pread(stat_fd, buf, sizeof(buf) - 1, 0))
+		: run_count_threads();
 	if (threads > run->threads_peak)
 		run->threads_peak = threads;
 	run->threads_sampled_ns = run_now_ns();
@@ -292,7 +303,8 @@ void run_inflight_add(struct run *run, long delta)
 	run->inflight += delta;
 	if (run->inflight > run->inflight_peak) {
 		run->inflight_peak = run->inflight;
-		/* count once when every slot is first busy: the moment threads peak */
+		/* count once when every slot is first busy: the moment threads
+		 * peak */
 		if (run->inflight_peak == run_jobs(run))
 			run_sample_threads(run, true);
 	}

@@ -1,5 +1,6 @@
-/* strategy.h - the one interface behind which the ways of waiting are interchangeable. A
- * strategy runs every task of a run, at most run_jobs() at once, and records what it saw. */
+/* strategy.h - the one interface behind which the ways of waiting are
+ * interchangeable. A strategy runs every task of a run, at most run_jobs() at
+ * once, and records what it saw. */
 #ifndef IOSTRAT_STRATEGY_H
 #define IOSTRAT_STRATEGY_H
 
@@ -7,13 +8,16 @@
 #include "workload.h"
 
 enum strategy_flags {
-	STRATEGY_SERIAL = 1u << 0,     /* one task at a time, whatever --jobs says */
-	STRATEGY_FORKS = 1u << 1,      /* tasks run in child processes */
+	STRATEGY_SERIAL = 1u << 0, /* one task at a time, whatever --jobs says
+				    */
+	STRATEGY_FORKS = 1u << 1,  /* tasks run in child processes */
 	STRATEGY_ONE_THREAD = 1u << 2, /* all waiting is done by one thread */
-	STRATEGY_FILE_POOL = 1u << 3,  /* files are read by a worker pool (--pool,
+	STRATEGY_FILE_POOL = 1u << 3,  /* files are read by a worker pool
+					  (--pool,
 					  --inline) */
 	STRATEGY_SELECT = 1u << 4,     /* has a select() variant (--select) */
-	STRATEGY_JOBS_DEFAULT_CPUS = 1u << 5, /* --jobs defaults to the CPUs online */
+	STRATEGY_JOBS_DEFAULT_CPUS = 1u << 5, /* --jobs defaults to the CPUs
+						 online */
 };
 
 struct strategy {
@@ -21,12 +25,15 @@ struct strategy {
 	const char *summary; /* one line for --list */
 	unsigned flags;	     /* enum strategy_flags */
 	unsigned workloads;  /* WORKLOAD_BIT()s of the workloads it can run */
-	/* Why this build or kernel cannot run it, or NULL when it can. Optional. */
+	/* Why this build or kernel cannot run it, or NULL when it can.
+	 * Optional. */
 	const char *(*unavailable)(void);
-	/* Why it refuses these parameters (exit 2, nothing run), or NULL. Optional. */
+	/* Why it refuses these parameters (exit 2, nothing run), or NULL.
+	 * Optional. */
 	const char *(*refuses)(const struct params *params);
-	/* Run every task of the run. 0 when every task was accounted for (ok, failed or
-	 * cancelled), -1 with run->harness_message set when the strategy itself broke down. */
+	/* Run every task of the run. 0 when every task was accounted for (ok,
+	 * failed or cancelled), -1 with run->harness_message set when the
+	 * strategy itself broke down. */
 	int (*run)(struct run *run);
 };
 

@@ -13,7 +13,8 @@ bool units_parse_long(const char *text, long min, long max, long *out)
 {
 	char *end;
 
-	/* decimal digits, perhaps after a minus: strtol would also take "+5", " 5" */
+	/* decimal digits, perhaps after a minus: strtol would also take "+5", "
+	 * 5" */
 	if (text == NULL || !isdigit((unsigned char)text[text[0] == '-']))
 		return false;
 	errno = 0;
@@ -57,8 +58,8 @@ static const char *parse_number(const char *text, double *out)
 	}
 	if (digits == 0)
 		return NULL;
-	if ((*p == 'e' || *p == 'E') && isdigit((unsigned char)p[1 + (p[1] == '-' ||
-								      p[1] == '+')]))
+	if ((*p == 'e' || *p == 'E') &&
+	    isdigit((unsigned char)p[1 + (p[1] == '-' || p[1] == '+')]))
 		p += 1 + (p[1] == '-' || p[1] == '+');
 	p += strspn(p, "0123456789");
 	errno = 0;
@@ -75,7 +76,8 @@ bool units_parse_duration(const char *text, int64_t *out_ns)
 		const char *suffix;
 		double ns;
 	} units[] = {
-	    {"", 1e9}, {"s", 1e9}, {"ms", 1e6}, {"us", 1e3}, {"ns", 1}, {"m", 60e9},
+	    {"", 1e9},	 {"s", 1e9}, {"ms", 1e6},
+	    {"us", 1e3}, {"ns", 1},  {"m", 60e9},
 	};
 	double value;
 	const char *suffix = parse_number(text, &value);

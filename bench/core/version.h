@@ -1,4 +1,5 @@
-/* version.h - the program's version, and the commit it was built from (set by the Makefile). */
+/* version.h - the program's version, and the commit it was built from (set by
+ * the Makefile). */
 #ifndef IOSTRAT_VERSION_H
 #define IOSTRAT_VERSION_H
 

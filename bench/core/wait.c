@@ -10,8 +10,8 @@
 #include "run.h"
 #include "wait.h"
 
-static __thread const struct wait_hooks
-    *wait_hooks;		 /* this thread's, or NULL */
+static __thread const struct wait_hooks *wait_hooks; /* this thread's, or NULL
+						      */
 static __thread void *wait_self; /* passed to each of them */
 
 void wait_hooks_install(const struct wait_hooks *hooks, void *self)
@@ -39,7 +39,8 @@ static int wait_sleep_blocking(int64_t deadline_ns, const char **failed)
 				 .tv_nsec = deadline_ns % 1000000000LL};
 
 	while (left_ns > WAIT_SLEEP_LAST_NS && !run_stopping()) {
-		int64_t wait_ns = left_ns - left_ns / 500 - WAIT_SLEEP_LAST_NS / 2;
+		int64_t wait_ns =
+		    left_ns - left_ns / 500 - WAIT_SLEEP_LAST_NS / 2;
 		struct timespec timeout = {.tv_sec = wait_ns / 1000000000LL,
 					   .tv_nsec = wait_ns % 1000000000LL};
 		if (ppoll(&stop, 1, &timeout, NULL) < 0 && errno != EINTR) {
@@ -101,7 +102,8 @@ ssize_t wait_read(int fd, void *buf, size_t len)
  * for libcurl's next progress call, up to a second). */
 static CURLcode wait_transfer_blocking(CURL *easy, CURLM **multi)
 {
-	struct curl_waitfd stop = {.fd = run_stop_fd, .events = CURL_WAIT_POLLIN};
+	struct curl_waitfd stop = {.fd = run_stop_fd,
+				   .events = CURL_WAIT_POLLIN};
 	CURLcode result = CURLE_ABORTED_BY_CALLBACK;
 	int running = 1;
 
@@ -116,8 +118,8 @@ static CURLcode wait_transfer_blocking(CURL *easy, CURLM **multi)
 			break;
 		mc = curl_multi_poll(*multi, &stop, 1, 1000, NULL);
 	}
-	for (CURLMsg *msg; running == 0 &&
-			   (msg = curl_multi_info_read(*multi, &(int){0})) != NULL;) {
+	for (CURLMsg *msg; running == 0 && (msg = curl_multi_info_read(
+						*multi, &(int){0})) != NULL;) {
 		if (msg->msg == CURLMSG_DONE)
 			result = msg->data.result;
 	}

@@ -1,7 +1,8 @@
-/* file.c - the file workload: a set of N files of S bytes in one folder, made once (a MANIFEST
- * written last says the set is complete) and reused after; evicted from the page cache with
- * posix_fadvise(POSIX_FADV_DONTNEED), or read once, before timing; measured with mincore().
- * Each task open()s its file, read()s it end to end in --block pieces and checks every word. */
+/* file.c - the file workload: a set of N files of S bytes in one folder, made
+ * once (a MANIFEST written last says the set is complete) and reused after;
+ * evicted from the page cache with posix_fadvise(POSIX_FADV_DONTNEED), or read
+ * once, before timing; measured with mincore(). Each task open()s its file,
+ * read()s it end to end in --block pieces and checks every word. */
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -19,21 +20,25 @@
 #include "file.h"
 #include "../core/wait.h"
 
-#define FILE_SET_FORMAT 1		  /* bump when the content or the names change */
-#define MANIFEST_NAME "MANIFEST"	  /* written last: the set is complete */
-#define MANIFEST_TEMP_NAME "MANIFEST.tmp" /* renamed to MANIFEST once written and synced */
-#define CHUNK_BYTES (1u << 20)		  /* bytes per write() when making, per read() warming */
-#define MINCORE_PAGES 16384		  /* pages mapped at a time to ask mincore() */
-#define FD_RESERVE 32			  /* descriptors kept for everything but the files */
-#define PROGRESS_MIN_BYTES (64u << 20)	  /* sets smaller than this are made without progress */
-#define DAMAGE_REPORTS_MAX 5		  /* damaged files named before "and N more" */
+#define FILE_SET_FORMAT 1	 /* bump when the content or the names change */
+#define MANIFEST_NAME "MANIFEST" /* written last: the set is complete */
+#define MANIFEST_TEMP_NAME                                                     \
+	"MANIFEST.tmp" /* renamed to MANIFEST once written and synced */
+#define CHUNK_BYTES                                                            \
+	(1u << 20) /* bytes per write() when making, per read() warming */
+#define MINCORE_PAGES 16384 /* pages mapped at a time to ask mincore() */
+#define FD_RESERVE 32	    /* descriptors kept for everything but the files */
+#define PROGRESS_MIN_BYTES                                                     \
+	(64u << 20) /* sets smaller than this are made without progress */
+#define DAMAGE_REPORTS_MAX 5 /* damaged files named before "and N more" */
 
-/* A buffer for making and warming the set, mapped rather than malloc'd: it belongs to the
- * preparation, not to any strategy, so it stays out of the heap figures they are compared by. */
+/* A buffer for making and warming the set, mapped rather than malloc'd: it
+ * belongs to the preparation, not to any strategy, so it stays out of the heap
+ * figures they are compared by. */
 static unsigned char *chunk_map(void)
 {
-	void *map =
-	    mmap(NULL, CHUNK_BYTES, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	void *map = mmap(NULL, CHUNK_BYTES, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	return map != MAP_FAILED ? map : NULL;
 }
 
@@ -43,16 +48,21 @@ static void chunk_unmap(unsigned char *chunk)
 		munmap(chunk, CHUNK_BYTES);
 }
 
-/* The set as this run found it. Static, one per process: the summary reads it after cleanup. */
+/* The set as this run found it. Static, one per process: the summary reads it
+ * after cleanup. */
 struct file_set {
-	char dir[PATH_MAX];	  /* the folder holding the set */
-	bool dir_given;		  /* --dir named it (otherwise it is the per-user default) */
-	int dir_fd;		  /* open on dir: files are opened relative to it (openat) */
-	long created_files;	  /* files this run made, 0 when the set was reused */
-	uint64_t pages_total;	  /* pages of the set's files, as mincore() counts them */
-	uint64_t pages_resident;  /* of those, in the page cache when timing began */
+	char dir[PATH_MAX]; /* the folder holding the set */
+	bool dir_given; /* --dir named it (otherwise it is the per-user default)
+			 */
+	int dir_fd; /* open on dir: files are opened relative to it (openat) */
+	long created_files; /* files this run made, 0 when the set was reused */
+	uint64_t pages_total; /* pages of the set's files, as mincore() counts
+				 them */
+	uint64_t pages_resident;  /* of those, in the page cache when timing
+				     began */
 	double resident_at_start; /* pages_resident / pages_total, 0..1 */
-	long damaged_files;	  /* files found missing or of the wrong size before timing */
+	long damaged_files; /* files found missing or of the wrong size before
+			       timing */
 };
 
 static struct file_set file_set = {.dir_fd = -1};
@@ -72,7 +82,8 @@ static uint64_t file_word(long index, uint64_t offset)
 	return FILE_WORD_MAGIC ^ ((uint64_t)index << 40) ^ offset;
 }
 
-/* The byte at offset of file index: a byte of the word that covers it, as memory holds it. */
+/* The byte at offset of file index: a byte of the word that covers it, as
+ * memory holds it. */
 static unsigned char file_byte(long index, uint64_t offset)
 {
 	uint64_t word = file_word(index, offset & ~7ULL);
@@ -83,7 +94,8 @@ static unsigned char file_byte(long index, uint64_t offset)
 }
 
 /* What file index holds at [offset, offset+len); offset is a multiple of 8. */
-static void fill_content(long index, uint64_t offset, unsigned char *buf, size_t len)
+static void fill_content(long index, uint64_t offset, unsigned char *buf,
+			 size_t len)
 {
 	size_t words = len / 8;
 
@@ -116,37 +128,47 @@ static void task_error(struct task *task, const char *format, ...)
 	file_name(task->id, name, sizeof(name));
 	int len = snprintf(task->error, sizeof(task->error), "%s: ", name);
 	va_start(args, format);
-	vsnprintf(task->error + len, sizeof(task->error) - (size_t)len, format, args);
+	vsnprintf(task->error + len, sizeof(task->error) - (size_t)len, format,
+		  args);
 	va_end(args);
 	task->status = TASK_ERROR;
 }
 
-/* A wrong word at offset: say whose content it is, when it is another file's of the set. */
+/* A wrong word at offset: say whose content it is, when it is another file's of
+ * the set. */
 static void wrong_content(struct task *task, uint64_t offset, uint64_t found)
 {
 	uint64_t other = found ^ FILE_WORD_MAGIC ^ offset;
 
-	if ((other & ((1ULL << 40) - 1)) == 0 && (long)(other >> 40) != task->id)
-		task_error(task, "wrong content at offset %" PRIu64 " (it holds f%07ld's)", offset,
-			   (long)(other >> 40));
+	if ((other & ((1ULL << 40) - 1)) == 0 &&
+	    (long)(other >> 40) != task->id)
+		task_error(task,
+			   "wrong content at offset %" PRIu64
+			   " (it holds f%07ld's)",
+			   offset, (long)(other >> 40));
 	else
-		task_error(task, "wrong content at offset %" PRIu64 " (altered)", offset);
+		task_error(task,
+			   "wrong content at offset %" PRIu64 " (altered)",
+			   offset);
 }
 
-/* Two words in one 16-byte vector (GCC and clang vector extensions: SSE2 on x86-64, NEON on
- * arm64), so the check runs at cache speed, several times faster than read() can copy. */
+/* Two words in one 16-byte vector (GCC and clang vector extensions: SSE2 on
+ * x86-64, NEON on arm64), so the check runs at cache speed, several times
+ * faster than read() can copy. */
 typedef uint64_t word_pair __attribute__((vector_size(16)));
 
-/* The content check: a tight loop over whole words, bytes only at the edges of a piece that
- * does not start or end on a word. */
-static int file_check_content(struct task *task, uint64_t offset, const unsigned char *bytes,
-			      size_t len)
+/* The content check: a tight loop over whole words, bytes only at the edges of
+ * a piece that does not start or end on a word. */
+static int file_check_content(struct task *task, uint64_t offset,
+			      const unsigned char *bytes, size_t len)
 {
 	size_t done = 0;
 
 	for (; done < len && (offset + done) % 8 != 0; done++) {
 		if (bytes[done] != file_byte(task->id, offset + done)) {
-			task_error(task, "wrong content at offset %" PRIu64 " (altered)",
+			task_error(task,
+				   "wrong content at offset %" PRIu64
+				   " (altered)",
 				   offset + done);
 			return -1;
 		}
@@ -182,7 +204,9 @@ static int file_check_content(struct task *task, uint64_t offset, const unsigned
 	}
 	for (done += word_count * 8; done < len; done++) {
 		if (bytes[done] != file_byte(task->id, offset + done)) {
-			task_error(task, "wrong content at offset %" PRIu64 " (altered)",
+			task_error(task,
+				   "wrong content at offset %" PRIu64
+				   " (altered)",
 				   offset + done);
 			return -1;
 		}
@@ -190,12 +214,13 @@ static int file_check_content(struct task *task, uint64_t offset, const unsigned
 	return 0;
 }
 
-/* What every strategy runs on each piece it read: its length against the file's, then the
- * content (not with --check off), timed into task->work_ns. CLOCK_MONOTONIC (the vDSO, tens
- * of ns) rather than the thread's CPU clock (a system call of some 0.4 us, a fifth of the
- * check of 64 KiB): the check never blocks, so this is its CPU time unless preempted. */
-static int file_check(const struct run *run, struct task *task, uint64_t offset, const void *buf,
-		      size_t len)
+/* What every strategy runs on each piece it read: its length against the
+ * file's, then the content (not with --check off), timed into task->work_ns.
+ * CLOCK_MONOTONIC (the vDSO, tens of ns) rather than the thread's CPU clock (a
+ * system call of some 0.4 us, a fifth of the check of 64 KiB): the check never
+ * blocks, so this is its CPU time unless preempted. */
+static int file_check(const struct run *run, struct task *task, uint64_t offset,
+		      const void *buf, size_t len)
 {
 	uint64_t size = run->params.file_size_bytes;
 
@@ -211,16 +236,18 @@ static int file_check(const struct run *run, struct task *task, uint64_t offset,
 	return rc;
 }
 
-static int file_check_end(const struct run *run, struct task *task, uint64_t end_offset)
+static int file_check_end(const struct run *run, struct task *task,
+			  uint64_t end_offset)
 {
 	if (end_offset == run->params.file_size_bytes)
 		return 0;
-	task_error(task, "%" PRIu64 " bytes, expected %" PRIu64 " (truncated)", end_offset,
-		   run->params.file_size_bytes);
+	task_error(task, "%" PRIu64 " bytes, expected %" PRIu64 " (truncated)",
+		   end_offset, run->params.file_size_bytes);
 	return -1;
 }
 
-/* The blocking task, shared by blocking, processes, threads and epoll's read workers. */
+/* The blocking task, shared by blocking, processes, threads and epoll's read
+ * workers. */
 static void file_task_run(struct run *run, struct task *task)
 {
 	size_t block = (size_t)run->params.block_bytes;
@@ -246,7 +273,8 @@ static void file_task_run(struct run *run, struct task *task)
 			int err = errno;
 			if (err == EINTR)
 				continue;
-			task_error(task, "read at offset %" PRIu64 ": %s", offset, strerror(err));
+			task_error(task, "read at offset %" PRIu64 ": %s",
+				   offset, strerror(err));
 			break;
 		}
 		if (got == 0) {
@@ -264,7 +292,8 @@ out_free:
 	free(buf);
 }
 
-/* ---- the set: where it lives, whether it is complete, making it ------------------------- */
+/* ---- the set: where it lives, whether it is complete, making it
+ * ------------------------- */
 
 static void format_size(uint64_t bytes, char *buf, size_t len)
 {
@@ -278,7 +307,8 @@ static void format_size(uint64_t bytes, char *buf, size_t len)
 		snprintf(buf, len, "%" PRIu64, bytes);
 }
 
-/* ${XDG_CACHE_HOME:-$HOME/.cache}/iostrat/files-<size>: one folder per file size. */
+/* ${XDG_CACHE_HOME:-$HOME/.cache}/iostrat/files-<size>: one folder per file
+ * size. */
 static int default_dir(uint64_t size_bytes, char *buf, size_t len)
 {
 	const char *cache = getenv("XDG_CACHE_HOME");
@@ -288,9 +318,11 @@ static int default_dir(uint64_t size_bytes, char *buf, size_t len)
 
 	format_size(size_bytes, size, sizeof(size));
 	if (cache != NULL && cache[0] == '/')
-		written = snprintf(buf, len, "%s/iostrat/files-%s", cache, size);
+		written =
+		    snprintf(buf, len, "%s/iostrat/files-%s", cache, size);
 	else if (home != NULL && home[0] != '\0')
-		written = snprintf(buf, len, "%s/.cache/iostrat/files-%s", home, size);
+		written = snprintf(buf, len, "%s/.cache/iostrat/files-%s", home,
+				   size);
 	else
 		return -ENOENT;
 	return written > 0 && (size_t)written < len ? 0 : -ENAMETOOLONG;
@@ -316,8 +348,8 @@ static int make_dirs(const char *path)
 	return 0;
 }
 
-/* The manifest: "iostrat file set", then format, count and size_bytes, one a line. 0 and the
- * figures when it is there and well-formed, -1 otherwise. */
+/* The manifest: "iostrat file set", then format, count and size_bytes, one a
+ * line. 0 and the figures when it is there and well-formed, -1 otherwise. */
 static int read_manifest(int dir_fd, long *count, uint64_t *size_bytes)
 {
 	int format = 0;
@@ -329,8 +361,10 @@ static int read_manifest(int dir_fd, long *count, uint64_t *size_bytes)
 		close(fd);
 		return -1;
 	}
-	int fields = fscanf(manifest, "iostrat file set\nformat %d\ncount %ld\nsize_bytes %" SCNu64,
-			    &format, count, size_bytes);
+	int fields = fscanf(
+	    manifest,
+	    "iostrat file set\nformat %d\ncount %ld\nsize_bytes %" SCNu64,
+	    &format, count, size_bytes);
 	fclose(manifest);
 	return fields == 3 && format == FILE_SET_FORMAT && *count > 0 ? 0 : -1;
 }
@@ -339,10 +373,12 @@ static int write_manifest(int dir_fd, long count, uint64_t size_bytes)
 {
 	char text[128];
 	int err = 0;
-	int len = snprintf(text, sizeof(text),
-			   "iostrat file set\nformat %d\ncount %ld\nsize_bytes %" PRIu64 "\n",
-			   FILE_SET_FORMAT, count, size_bytes);
-	int fd = openat(dir_fd, MANIFEST_TEMP_NAME, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	int len = snprintf(
+	    text, sizeof(text),
+	    "iostrat file set\nformat %d\ncount %ld\nsize_bytes %" PRIu64 "\n",
+	    FILE_SET_FORMAT, count, size_bytes);
+	int fd = openat(dir_fd, MANIFEST_TEMP_NAME,
+			O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 
 	if (fd < 0)
 		return -errno;
@@ -352,7 +388,8 @@ static int write_manifest(int dir_fd, long count, uint64_t size_bytes)
 		err = errno;
 	if (close(fd) < 0 && err == 0)
 		err = errno;
-	if (err == 0 && renameat(dir_fd, MANIFEST_TEMP_NAME, dir_fd, MANIFEST_NAME) < 0)
+	if (err == 0 &&
+	    renameat(dir_fd, MANIFEST_TEMP_NAME, dir_fd, MANIFEST_NAME) < 0)
 		err = errno;
 	if (err != 0) {
 		unlinkat(dir_fd, MANIFEST_TEMP_NAME, 0);
@@ -362,7 +399,8 @@ static int write_manifest(int dir_fd, long count, uint64_t size_bytes)
 	return 0;
 }
 
-static void print_progress(long done, long total, uint64_t size_bytes, int64_t *last_ns, bool end)
+static void print_progress(long done, long total, uint64_t size_bytes,
+			   int64_t *last_ns, bool end)
 {
 	bool tty = isatty(STDERR_FILENO);
 	int64_t now = run_now_ns();
@@ -370,28 +408,34 @@ static void print_progress(long done, long total, uint64_t size_bytes, int64_t *
 	if (!end && now - *last_ns < (tty ? 250000000LL : 2000000000LL))
 		return;
 	*last_ns = now;
-	fprintf(stderr, "%siostrat: making the file set: %ld of %ld files (%.0f MiB)%s",
-		tty ? "\r" : "", done, total, (double)done * (double)size_bytes / 1048576.0,
+	fprintf(stderr,
+		"%siostrat: making the file set: %ld of %ld files (%.0f MiB)%s",
+		tty ? "\r" : "", done, total,
+		(double)done * (double)size_bytes / 1048576.0,
 		tty && !end ? "" : "\n");
 }
 
 /* Write one file of the set: 0 or -errno. */
-static int write_file(int dir_fd, long index, uint64_t size_bytes, unsigned char *buf)
+static int write_file(int dir_fd, long index, uint64_t size_bytes,
+		      unsigned char *buf)
 {
 	char name[FILE_NAME_LEN];
 	int err = 0;
 
 	file_name(index, name, sizeof(name));
-	int fd = openat(dir_fd, name, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	int fd = openat(dir_fd, name, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
+			0644);
 	if (fd < 0)
 		return -errno;
 	for (uint64_t offset = 0; offset < size_bytes && err == 0;) {
-		if (run_stopping()) { /* a large file takes long: Ctrl-C is seen per chunk */
+		if (run_stopping()) { /* a large file takes long: Ctrl-C is seen
+					 per chunk */
 			err = EINTR;
 			break;
 		}
-		size_t len =
-		    size_bytes - offset < CHUNK_BYTES ? (size_t)(size_bytes - offset) : CHUNK_BYTES;
+		size_t len = size_bytes - offset < CHUNK_BYTES
+				 ? (size_t)(size_bytes - offset)
+				 : CHUNK_BYTES;
 		fill_content(index, offset, buf, len);
 		ssize_t written = write(fd, buf, len);
 		if (written < 0 && errno == EINTR)
@@ -401,19 +445,22 @@ static int write_file(int dir_fd, long index, uint64_t size_bytes, unsigned char
 		else if (written == 0)
 			err = ENOSPC;
 		else
-			offset += (uint64_t)written; /* a short write: the next one says why */
+			offset += (uint64_t)written; /* a short write: the next
+							one says why */
 	}
 	if (close(fd) < 0 && err == 0)
 		err = errno;
 	return -err;
 }
 
-/* Make files first .. count-1, then sync the file system and write the manifest. On any
- * failure every file this call wrote is removed again, so no half-made set is left behind. */
+/* Make files first .. count-1, then sync the file system and write the
+ * manifest. On any failure every file this call wrote is removed again, so no
+ * half-made set is left behind. */
 static int make_files(struct run *run, long first, long count)
 {
 	uint64_t size_bytes = run->params.file_size_bytes;
-	bool progress = (uint64_t)(count - first) * size_bytes >= PROGRESS_MIN_BYTES;
+	bool progress =
+	    (uint64_t)(count - first) * size_bytes >= PROGRESS_MIN_BYTES;
 	unsigned char *buf = chunk_map();
 	char failed[FILE_NAME_LEN + 16] = "";
 	char size[32];
@@ -424,17 +471,20 @@ static int make_files(struct run *run, long first, long count)
 	if (buf == NULL)
 		return -ENOMEM;
 	format_size(size_bytes, size, sizeof(size));
-	fprintf(stderr, "iostrat: making the file set: %ld files of %s in %s\n", count - first,
-		size, file_set.dir);
+	fprintf(stderr, "iostrat: making the file set: %ld files of %s in %s\n",
+		count - first, size, file_set.dir);
 	while (made < count) {
-		err = run_stopping() ? EINTR : -write_file(file_set.dir_fd, made, size_bytes, buf);
+		err = run_stopping()
+			  ? EINTR
+			  : -write_file(file_set.dir_fd, made, size_bytes, buf);
 		made++;
 		if (err != 0) {
 			file_name(made - 1, failed, sizeof(failed));
 			goto out_remove;
 		}
 		if (progress)
-			print_progress(made - first, count - first, size_bytes, &last_ns, false);
+			print_progress(made - first, count - first, size_bytes,
+				       &last_ns, false);
 	}
 	if (syncfs(file_set.dir_fd) < 0) {
 		err = errno;
@@ -447,7 +497,8 @@ static int make_files(struct run *run, long first, long count)
 		goto out_remove;
 	}
 	if (progress)
-		print_progress(count - first, count - first, size_bytes, &last_ns, true);
+		print_progress(count - first, count - first, size_bytes,
+			       &last_ns, true);
 	chunk_unmap(buf);
 	file_set.created_files = count - first;
 	return 0;
@@ -458,19 +509,23 @@ out_remove:
 		unlinkat(file_set.dir_fd, name, 0);
 	}
 	fprintf(stderr,
-		"%siostrat: making the file set in %s: %s: %s; removed the %ld file%s this "
+		"%siostrat: making the file set in %s: %s: %s; removed the %ld "
+		"file%s this "
 		"run wrote, so no incomplete set is left\n",
-		progress && isatty(STDERR_FILENO) ? "\n" : "", file_set.dir, failed, strerror(err),
-		made - first, made - first == 1 ? "" : "s");
+		progress && isatty(STDERR_FILENO) ? "\n" : "", file_set.dir,
+		failed, strerror(err), made - first,
+		made - first == 1 ? "" : "s");
 	chunk_unmap(buf);
 	return -err;
 }
 
-/* As root, permissions do not stop a write, but a read-only mount or an immutable folder
- * does: try to create a file there rather than guess with access(). 0 or -errno. */
+/* As root, permissions do not stop a write, but a read-only mount or an
+ * immutable folder does: try to create a file there rather than guess with
+ * access(). 0 or -errno. */
 static int probe_writable(int dir_fd)
 {
-	int fd = openat(dir_fd, MANIFEST_TEMP_NAME, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	int fd = openat(dir_fd, MANIFEST_TEMP_NAME,
+			O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (fd < 0)
 		return -errno;
 	close(fd);
@@ -488,25 +543,31 @@ static int check_free_space(const struct run *run, long first, long count)
 	char size[32];
 
 	if (fstatvfs(file_set.dir_fd, &fs) < 0)
-		return 0; /* no figure: the writes will say when the disk is full */
+		return 0; /* no figure: the writes will say when the disk is
+			     full */
 	uint64_t free_bytes = (uint64_t)fs.f_bavail * fs.f_frsize;
 	if (size_bytes <= free_bytes / files)
 		return 0;
 	format_size(size_bytes, size, sizeof(size));
 	fprintf(stderr,
-		"iostrat: %s %s: the file set needs %ld files of %s (%.1f GiB), and "
-		"the file system has %.1f GiB free: give a smaller --size or -n, or "
+		"iostrat: %s %s: the file set needs %ld files of %s (%.1f "
+		"GiB), and "
+		"the file system has %.1f GiB free: give a smaller --size or "
+		"-n, or "
 		"another --dir\n",
-		run->params.dir != NULL ? "--dir" : "the default --dir", file_set.dir,
-		count - first, size, (double)files * (double)size_bytes / 1073741824.0,
+		run->params.dir != NULL ? "--dir" : "the default --dir",
+		file_set.dir, count - first, size,
+		(double)files * (double)size_bytes / 1073741824.0,
 		(double)free_bytes / 1073741824.0);
 	return -1;
 }
 
-/* Find the folder, create it when missing, and decide: reuse the set, add files, or make it. */
+/* Find the folder, create it when missing, and decide: reuse the set, add
+ * files, or make it. */
 static int open_set(struct run *run)
 {
-	const char *option = run->params.dir != NULL ? "--dir" : "the default --dir";
+	const char *option =
+	    run->params.dir != NULL ? "--dir" : "the default --dir";
 	long tasks = run->params.tasks;
 	uint64_t size_bytes = run->params.file_size_bytes;
 	long count = 0;
@@ -517,52 +578,62 @@ static int open_set(struct run *run)
 	file_set.dir_given = run->params.dir != NULL;
 	if (file_set.dir_given) {
 		if (strlen(run->params.dir) >= sizeof(file_set.dir)) {
-			fprintf(stderr, "iostrat: --dir %s: %s\n", run->params.dir,
-				strerror(ENAMETOOLONG));
+			fprintf(stderr, "iostrat: --dir %s: %s\n",
+				run->params.dir, strerror(ENAMETOOLONG));
 			return -1;
 		}
 		strcpy(file_set.dir, run->params.dir);
-	} else if ((err = default_dir(size_bytes, file_set.dir, sizeof(file_set.dir))) < 0) {
+	} else if ((err = default_dir(size_bytes, file_set.dir,
+				      sizeof(file_set.dir))) < 0) {
 		fprintf(stderr,
-			"iostrat: no folder for the file set (HOME is not set): %s; "
+			"iostrat: no folder for the file set (HOME is not "
+			"set): %s; "
 			"name one with --dir\n",
 			strerror(-err));
 		return -1;
 	}
 	if (stat(file_set.dir, &info) == 0 && !S_ISDIR(info.st_mode)) {
-		fprintf(stderr, "iostrat: %s %s: not a folder\n", option, file_set.dir);
+		fprintf(stderr, "iostrat: %s %s: not a folder\n", option,
+			file_set.dir);
 		return -1;
 	}
 	err = make_dirs(file_set.dir);
 	if (err < 0) {
-		fprintf(stderr, "iostrat: %s %s: cannot create it: %s\n", option, file_set.dir,
-			strerror(-err));
+		fprintf(stderr, "iostrat: %s %s: cannot create it: %s\n",
+			option, file_set.dir, strerror(-err));
 		return -1;
 	}
-	file_set.dir_fd = open(file_set.dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	file_set.dir_fd =
+	    open(file_set.dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (file_set.dir_fd < 0) {
-		fprintf(stderr, "iostrat: %s %s: cannot open it: %s\n", option, file_set.dir,
-			strerror(errno));
+		fprintf(stderr, "iostrat: %s %s: cannot open it: %s\n", option,
+			file_set.dir, strerror(errno));
 		return -1;
 	}
 	long first = 0;
 	bool same_set =
-	    read_manifest(file_set.dir_fd, &count, &found_size) == 0 && found_size == size_bytes;
+	    read_manifest(file_set.dir_fd, &count, &found_size) == 0 &&
+	    found_size == size_bytes;
 	if (same_set && count >= tasks)
-		return 0; /* reused: the tasks check the content as they read it */
+		return 0; /* reused: the tasks check the content as they read it
+			   */
 	err = probe_writable(file_set.dir_fd);
 	if (err < 0) {
 		fprintf(stderr,
-			"iostrat: %s %s: not writable, and the file set must be made there: "
+			"iostrat: %s %s: not writable, and the file set must "
+			"be made there: "
 			"%s\n",
 			option, file_set.dir, strerror(-err));
 		return -1;
 	}
 	if (same_set) {
-		first = count; /* the same set, too few files: add the missing ones */
-	} else if (unlinkat(file_set.dir_fd, MANIFEST_NAME, 0) < 0 && errno != ENOENT) {
-		fprintf(stderr, "iostrat: %s %s: cannot remove the old %s: %s\n", option,
-			file_set.dir, MANIFEST_NAME, strerror(errno));
+		first = count; /* the same set, too few files: add the missing
+				  ones */
+	} else if (unlinkat(file_set.dir_fd, MANIFEST_NAME, 0) < 0 &&
+		   errno != ENOENT) {
+		fprintf(stderr,
+			"iostrat: %s %s: cannot remove the old %s: %s\n",
+			option, file_set.dir, MANIFEST_NAME, strerror(errno));
 		return -1;
 	}
 	if (check_free_space(run, first, tasks) < 0)
@@ -570,24 +641,28 @@ static int open_set(struct run *run)
 	return make_files(run, first, tasks) < 0 ? -1 : 0;
 }
 
-/* ---- before timing: cache state, the descriptor limit ------------------------------------ */
+/* ---- before timing: cache state, the descriptor limit
+ * ------------------------------------ */
 
 static void report_damage(const char *name, const char *what)
 {
 	file_set.damaged_files++;
 	if (file_set.damaged_files <= DAMAGE_REPORTS_MAX)
 		fprintf(stderr,
-			"iostrat: file set %s: %s: %s: its task will fail (remove %s/%s to "
+			"iostrat: file set %s: %s: %s: its task will fail "
+			"(remove %s/%s to "
 			"make the set again)\n",
 			file_set.dir, name, what, file_set.dir, MANIFEST_NAME);
 }
 
-/* Bring the set to the cache state asked for: cold drops every file's pages (dirty pages
- * cannot be dropped, hence the fdatasync first); warm reads every file once. Missing files and
- * wrong sizes are reported here, and their tasks fail when they read them. */
+/* Bring the set to the cache state asked for: cold drops every file's pages
+ * (dirty pages cannot be dropped, hence the fdatasync first); warm reads every
+ * file once. Missing files and wrong sizes are reported here, and their tasks
+ * fail when they read them. */
 static void set_cache_state(struct run *run)
 {
-	unsigned char *buf = run->params.cache == CACHE_WARM ? chunk_map() : NULL;
+	unsigned char *buf =
+	    run->params.cache == CACHE_WARM ? chunk_map() : NULL;
 	char name[FILE_NAME_LEN];
 	char what[96];
 
@@ -601,30 +676,37 @@ static void set_cache_state(struct run *run)
 		}
 		if (fstat(fd, &info) == 0 &&
 		    (uint64_t)info.st_size != run->params.file_size_bytes) {
-			snprintf(what, sizeof(what), "%lld bytes, expected %" PRIu64,
-				 (long long)info.st_size, run->params.file_size_bytes);
+			snprintf(what, sizeof(what),
+				 "%lld bytes, expected %" PRIu64,
+				 (long long)info.st_size,
+				 run->params.file_size_bytes);
 			report_damage(name, what);
 		}
 		if (run->params.cache == CACHE_COLD) {
 			fdatasync(fd);
 			posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
 		} else if (buf != NULL) {
-			while (read(fd, buf, CHUNK_BYTES) > 0 && !run_stopping())
+			while (read(fd, buf, CHUNK_BYTES) > 0 &&
+			       !run_stopping())
 				;
 		}
 		close(fd);
 	}
 	if (file_set.damaged_files > DAMAGE_REPORTS_MAX)
-		fprintf(stderr, "iostrat: file set %s: and %ld more damaged files\n", file_set.dir,
+		fprintf(stderr,
+			"iostrat: file set %s: and %ld more damaged files\n",
+			file_set.dir,
 			file_set.damaged_files - DAMAGE_REPORTS_MAX);
 	chunk_unmap(buf);
 }
 
-/* How much of the set is in the page cache: mincore() on a mapping of each file. */
+/* How much of the set is in the page cache: mincore() on a mapping of each
+ * file. */
 static void measure_resident(struct run *run)
 {
 	uint64_t span_max = MINCORE_PAGES * (uint64_t)sysconf(_SC_PAGESIZE);
-	unsigned char vec[MINCORE_PAGES]; /* one byte a page: bit 0 says resident */
+	unsigned char vec[MINCORE_PAGES]; /* one byte a page: bit 0 says
+					     resident */
 
 	file_set.pages_total = 0;
 	file_set.pages_resident = 0;
@@ -633,12 +715,17 @@ static void measure_resident(struct run *run)
 		int fd = file_open(run, i);
 		if (fd < 0)
 			continue;
-		uint64_t size = fstat(fd, &info) == 0 ? (uint64_t)info.st_size : 0;
+		uint64_t size =
+		    fstat(fd, &info) == 0 ? (uint64_t)info.st_size : 0;
 		for (uint64_t offset = 0; offset < size; offset += span_max) {
-			size_t span = (size_t)(size - offset < span_max ? size - offset : span_max);
-			size_t pages = (span + (size_t)sysconf(_SC_PAGESIZE) - 1) /
-				       (size_t)sysconf(_SC_PAGESIZE);
-			void *map = mmap(NULL, span, PROT_READ, MAP_SHARED, fd, (off_t)offset);
+			size_t span =
+			    (size_t)(size - offset < span_max ? size - offset
+							      : span_max);
+			size_t pages =
+			    (span + (size_t)sysconf(_SC_PAGESIZE) - 1) /
+			    (size_t)sysconf(_SC_PAGESIZE);
+			void *map = mmap(NULL, span, PROT_READ, MAP_SHARED, fd,
+					 (off_t)offset);
 			if (map == MAP_FAILED)
 				break;
 			if (mincore(map, span, vec) == 0) {
@@ -650,29 +737,35 @@ static void measure_resident(struct run *run)
 		}
 		close(fd);
 	}
-	file_set.resident_at_start = file_set.pages_total > 0 ? (double)file_set.pages_resident /
-								    (double)file_set.pages_total
-							      : 0;
+	file_set.resident_at_start =
+	    file_set.pages_total > 0
+		? (double)file_set.pages_resident / (double)file_set.pages_total
+		: 0;
 }
 
-/* Threads and an event loop hold their tasks' files in one process: more in flight than the
- * descriptor limit allows would fail with EMFILE, so --jobs is bounded, and says so. */
+/* Threads and an event loop hold their tasks' files in one process: more in
+ * flight than the descriptor limit allows would fail with EMFILE, so --jobs is
+ * bounded, and says so. */
 static void bound_jobs(struct run *run)
 {
 	struct rlimit limit;
 
 	if (run->params.tasks_in_children ||
-	    getrlimit(RLIMIT_NOFILE, &limit) < 0 || limit.rlim_cur == RLIM_INFINITY)
+	    getrlimit(RLIMIT_NOFILE, &limit) < 0 ||
+	    limit.rlim_cur == RLIM_INFINITY)
 		return;
 	long most = (long)limit.rlim_cur - FD_RESERVE;
 	if (most < 1)
 		most = 1;
 	if (run_jobs(run) <= most)
 		return;
-	fprintf(stderr,
-		"iostrat: --jobs %ld: %s would hold more files open at once than the "
-		"descriptor limit (ulimit -n %ld) allows; running %ld at once\n",
-		run_jobs(run), run->params.strategy_name, (long)limit.rlim_cur, most);
+	fprintf(
+	    stderr,
+	    "iostrat: --jobs %ld: %s would hold more files open at once than "
+	    "the "
+	    "descriptor limit (ulimit -n %ld) allows; running %ld at once\n",
+	    run_jobs(run), run->params.strategy_name, (long)limit.rlim_cur,
+	    most);
 	run->params.jobs = most;
 }
 
@@ -684,18 +777,23 @@ static int file_prepare(struct run *run)
 	bound_jobs(run);
 	set_cache_state(run);
 	measure_resident(run);
-	if (run->params.cache == CACHE_COLD && file_set.resident_at_start > 0.05)
+	if (run->params.cache == CACHE_COLD &&
+	    file_set.resident_at_start > 0.05)
 		fprintf(stderr,
-			"iostrat: --cache cold: %.0f%% of the file set was still in the page "
-			"cache when timing began (a tmpfs folder cannot be evicted): this run "
+			"iostrat: --cache cold: %.0f%% of the file set was "
+			"still in the page "
+			"cache when timing began (a tmpfs folder cannot be "
+			"evicted): this run "
 			"is not a cold one\n",
 			file_set.resident_at_start * 100);
 	return 0;
 }
 
-/* ---- what a run reports ------------------------------------------------------------------ */
+/* ---- what a run reports
+ * ------------------------------------------------------------------ */
 
-static void file_describe(const struct run *run, const struct task *task, char *buf, size_t len)
+static void file_describe(const struct run *run, const struct task *task,
+			  char *buf, size_t len)
 {
 	char name[FILE_NAME_LEN];
 
@@ -723,13 +821,18 @@ static void file_params_json(const struct run *run, json_t *params)
 {
 	const struct params *p = &run->params;
 
-	json_object_set_new(params, "size_bytes", json_integer((json_int_t)p->file_size_bytes));
-	json_object_set_new(params, "block_bytes", json_integer((json_int_t)p->block_bytes));
+	json_object_set_new(params, "size_bytes",
+			    json_integer((json_int_t)p->file_size_bytes));
+	json_object_set_new(params, "block_bytes",
+			    json_integer((json_int_t)p->block_bytes));
 	json_object_set_new(params, "dir", json_string(file_set.dir));
-	json_object_set_new(params, "cache", json_string(p->cache == CACHE_WARM ? "warm" : "cold"));
+	json_object_set_new(
+	    params, "cache",
+	    json_string(p->cache == CACHE_WARM ? "warm" : "cold"));
 	json_object_set_new(params, "pool", json_integer(p->pool_threads));
 	json_object_set_new(params, "inline", json_boolean(p->inline_reads));
-	json_object_set_new(params, "check", json_string(p->check_off ? "off" : "on"));
+	json_object_set_new(params, "check",
+			    json_string(p->check_off ? "off" : "on"));
 }
 
 /* Seconds all tasks spent in the content check. */
@@ -744,13 +847,17 @@ static double check_s(const struct run *run)
 
 static void file_summary_json(const struct run *run, json_t *summary)
 {
-	json_object_set_new(summary, "bytes_total", json_integer((json_int_t)bytes_total(run)));
+	json_object_set_new(summary, "bytes_total",
+			    json_integer((json_int_t)bytes_total(run)));
 	json_object_set_new(summary, "throughput_bytes_per_s",
 			    json_real(throughput_bytes_per_s(run)));
-	json_object_set_new(summary, "resident_at_start", json_real(file_set.resident_at_start));
-	json_object_set_new(summary, "files_created", json_integer(file_set.created_files));
+	json_object_set_new(summary, "resident_at_start",
+			    json_real(file_set.resident_at_start));
+	json_object_set_new(summary, "files_created",
+			    json_integer(file_set.created_files));
 	json_object_set_new(summary, "check_s",
-			    run->params.check_off ? json_null() : json_real(check_s(run)));
+			    run->params.check_off ? json_null()
+						  : json_real(check_s(run)));
 }
 
 static void file_print_summary(const struct run *run)
@@ -759,13 +866,16 @@ static void file_print_summary(const struct run *run)
 
 	format_size(run->params.file_size_bytes, size, sizeof(size));
 	format_size(run->params.block_bytes, block, sizeof(block));
-	printf("  read %.1f MiB (%ld files of %s, %s per read()) at %.1f MiB/s; %.1f%% of the set "
+	printf("  read %.1f MiB (%ld files of %s, %s per read()) at %.1f "
+	       "MiB/s; %.1f%% of the set "
 	       "in the page cache at start (--cache %s)\n",
-	       (double)bytes_total(run) / 1048576.0, run->params.tasks, size, block,
-	       throughput_bytes_per_s(run) / 1048576.0, file_set.resident_at_start * 100,
+	       (double)bytes_total(run) / 1048576.0, run->params.tasks, size,
+	       block, throughput_bytes_per_s(run) / 1048576.0,
+	       file_set.resident_at_start * 100,
 	       run->params.cache == CACHE_WARM ? "warm" : "cold");
 	if (run->params.check_off)
-		printf("  content check: off (--check off): only the length was checked\n");
+		printf("  content check: off (--check off): only the length "
+		       "was checked\n");
 	else
 		printf("  content check: %.4f s in all tasks\n", check_s(run));
 }
@@ -788,7 +898,8 @@ const struct file_ops file_ops = {
 
 const struct workload workload_file = {
     .name = "file",
-    .summary = "each task reads one file of a set end to end (--size, --block, --cache)",
+    .summary = "each task reads one file of a set end to end (--size, --block, "
+	       "--cache)",
     .kind = WORKLOAD_FILE,
     .delays_known = false,
     .prepare = file_prepare,

@@ -9,7 +9,8 @@
 #include "../core/wait.h"
 #include "../core/workload.h"
 
-/* splitmix64: a small, well-mixed generator, so a seed gives the same delays everywhere. */
+/* splitmix64: a small, well-mixed generator, so a seed gives the same delays
+ * everywhere. */
 static uint64_t next_random(uint64_t *state)
 {
 	uint64_t z = (*state += 0x9e3779b97f4a7c15ULL);
@@ -28,7 +29,8 @@ static int sleep_prepare(struct run *run)
 			task->delay_ns = run->params.delay_ns;
 		else
 			task->delay_ns =
-			    (int64_t)(next_random(&state) % (uint64_t)run->params.max_delay_s) *
+			    (int64_t)(next_random(&state) %
+				      (uint64_t)run->params.max_delay_s) *
 			    1000000000LL;
 	}
 	return 0;
@@ -48,10 +50,12 @@ static void sleep_task_run(struct run *run, struct task *task)
 		return;
 	}
 	task->status = TASK_ERROR;
-	snprintf(task->error, sizeof(task->error), "%s: %s", failed, strerror(-err));
+	snprintf(task->error, sizeof(task->error), "%s: %s", failed,
+		 strerror(-err));
 }
 
-static void sleep_describe(const struct run *run, const struct task *task, char *buf, size_t len)
+static void sleep_describe(const struct run *run, const struct task *task,
+			   char *buf, size_t len)
 {
 	(void)run;
 	snprintf(buf, len, "Delay: %g seconds", (double)task->delay_ns / 1e9);
@@ -59,7 +63,8 @@ static void sleep_describe(const struct run *run, const struct task *task, char 
 
 static void sleep_params_json(const struct run *run, json_t *params)
 {
-	json_object_set_new(params, "max_delay_s", json_integer(run->params.max_delay_s));
+	json_object_set_new(params, "max_delay_s",
+			    json_integer(run->params.max_delay_s));
 	json_object_set_new(params, "delay_s",
 			    run->params.delay_ns >= 0
 				? json_real((double)run->params.delay_ns / 1e9)
@@ -68,7 +73,8 @@ static void sleep_params_json(const struct run *run, json_t *params)
 
 const struct workload workload_sleep = {
     .name = "sleep",
-    .summary = "each task sleeps: random whole seconds (--max-delay) or a fixed --delay",
+    .summary = "each task sleeps: random whole seconds (--max-delay) or a "
+	       "fixed --delay",
     .kind = WORKLOAD_SLEEP,
     .delays_known = true,
     .prepare = sleep_prepare,

@@ -1,4 +1,5 @@
-/* workloads.c - the list of workloads, looked up by name. Add a workload here and nowhere else. */
+/* workloads.c - the list of workloads, looked up by name. Add a workload here
+ * and nowhere else. */
 #include <stddef.h>
 #include <string.h>
 

@@ -1,9 +1,8 @@
-/* json-get.c - prints values from a JSON document for the shell tests (jansson):
- *   json-get FILE summary.wall_s     one value
- *   json-get FILE tasks.#            the length of an array or object
- *   json-get FILE tasks.*.pid        the value in every element, one a line
- * Strings print without quotes, null as "null". Exits 1 when the path is not there, 2 when
- * the file does not parse. */
+/* json-get.c - prints values from a JSON document for the shell tests
+ * (jansson): json-get FILE summary.wall_s     one value json-get FILE tasks.#
+ * the length of an array or object json-get FILE tasks.*.pid        the value
+ * in every element, one a line Strings print without quotes, null as "null".
+ * Exits 1 when the path is not there, 2 when the file does not parse. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,8 +13,8 @@ static int print_value(const json_t *value)
 	if (json_is_string(value)) {
 		printf("%s\n", json_string_value(value));
 	} else {
-		char *text =
-		    json_dumps(value, JSON_ENCODE_ANY | JSON_COMPACT | JSON_REAL_PRECISION(12));
+		char *text = json_dumps(value, JSON_ENCODE_ANY | JSON_COMPACT |
+						   JSON_REAL_PRECISION(12));
 		if (text == NULL)
 			return 1;
 		printf("%s\n", text);
@@ -32,7 +31,8 @@ static int walk(const json_t *node, char *path)
 	if (rest != NULL)
 		*rest++ = '\0';
 	if (strcmp(path, "#") == 0) {
-		size_t size = json_is_array(node) ? json_array_size(node) : json_object_size(node);
+		size_t size = json_is_array(node) ? json_array_size(node)
+						  : json_object_size(node);
 		printf("%zu\n", size);
 		return 0;
 	}
@@ -75,7 +75,8 @@ int main(int argc, char **argv)
 	}
 	json_t *doc = json_load_file(argv[1], JSON_DECODE_ANY, &error);
 	if (doc == NULL) {
-		fprintf(stderr, "json-get: %s:%d: %s\n", argv[1], error.line, error.text);
+		fprintf(stderr, "json-get: %s:%d: %s\n", argv[1], error.line,
+			error.text);
 		return 2;
 	}
 	int status = walk(doc, argv[2]);

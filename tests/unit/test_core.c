@@ -1,6 +1,6 @@
-/* test_core.c - unit tests for the core's pieces that need no processes or threads: the heap
- * counters, the parsing of counts, durations and sizes, the ideal schedule, percentiles, the
- * min-heap, and the registries. */
+/* test_core.c - unit tests for the core's pieces that need no processes or
+ * threads: the heap counters, the parsing of counts, durations and sizes, the
+ * ideal schedule, percentiles, the min-heap, and the registries. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -16,9 +16,10 @@
 #include "../../bench/core/workload.h"
 #include "../../bench/core/strategy.h"
 
-/* A known allocation moves the current figure up by at least its size and the peak with it;
- * freeing it brings the current figure back. This is what the tutorial's (current, peak) pair
- * means, so it must hold for every malloc-family call. */
+/* A known allocation moves the current figure up by at least its size and the
+ * peak with it; freeing it brings the current figure back. This is what the
+ * tutorial's (current, peak) pair means, so it must hold for every
+ * malloc-family call. */
 static void heap_counts_a_known_allocation(void **state)
 {
 	(void)state;
@@ -62,7 +63,8 @@ static void heap_peak_survives_free_and_resets(void **state)
 		skip();
 	heap_reset_peak();
 	uint64_t before = heap_current_bytes();
-	char *volatile block = malloc(2 << 20); /* volatile: the pair may not be elided */
+	char *volatile block = malloc(2 << 20); /* volatile: the pair may not be
+						   elided */
 	free(block);
 	assert_true(heap_peak_bytes() >= before + (2 << 20));
 	heap_reset_peak();
@@ -130,8 +132,8 @@ static void parses_sizes_and_counts(void **state)
 	assert_false(units_parse_long("99999999999999999999", 1, 100, &count));
 }
 
-/* The ideal time: the sum on one slot, the longest task with a slot each, and the greedy
- * in-order schedule in between. */
+/* The ideal time: the sum on one slot, the longest task with a slot each, and
+ * the greedy in-order schedule in between. */
 static void ideal_time_follows_the_schedule(void **state)
 {
 	const int64_t s = 1000000000LL;
@@ -139,7 +141,8 @@ static void ideal_time_follows_the_schedule(void **state)
 	(void)state;
 	assert_float_equal(summary_ideal_s(four, 4, 1), 8.0, 1e-9);
 	assert_float_equal(summary_ideal_s(four, 4, 4), 3.0, 1e-9);
-	/* two slots: 3 on A; 1 on B (free at 1); 2 on B (free at 3); 2 on A or B at 3 -> 5 */
+	/* two slots: 3 on A; 1 on B (free at 1); 2 on B (free at 3); 2 on A or
+	 * B at 3 -> 5 */
 	assert_float_equal(summary_ideal_s(four, 4, 2), 5.0, 1e-9);
 	int64_t equal[] = {s, s, s, s};
 	assert_float_equal(summary_ideal_s(equal, 4, 2), 2.0, 1e-9);
@@ -158,8 +161,8 @@ static void percentiles_by_nearest_rank(void **state)
 	assert_float_equal(summary_percentile(values, 1, 99), 1, 1e-9);
 }
 
-/* In flight means between start and end: touching intervals do not overlap, unfinished
- * tasks do not count. */
+/* In flight means between start and end: touching intervals do not overlap,
+ * unfinished tasks do not count. */
 static void overlap_counts_tasks_really_in_flight(void **state)
 {
 	int64_t starts[] = {0, 10, 10, 20, 5, -1};
@@ -191,17 +194,20 @@ static void minheap_pops_in_order(void **state)
 	minheap_free(&heap);
 }
 
-/* Every strategy and workload is found by its own name and has what the core calls. */
+/* Every strategy and workload is found by its own name and has what the core
+ * calls. */
 static void registries_are_complete(void **state)
 {
 	(void)state;
-	for (const struct strategy *const *s = strategy_list(); *s != NULL; s++) {
+	for (const struct strategy *const *s = strategy_list(); *s != NULL;
+	     s++) {
 		assert_ptr_equal(strategy_find((*s)->name), *s);
 		assert_non_null((*s)->run);
 		assert_non_null((*s)->summary);
 		assert_true((*s)->workloads & WORKLOAD_BIT(WORKLOAD_SLEEP));
 	}
-	for (const struct workload *const *w = workload_list(); *w != NULL; w++) {
+	for (const struct workload *const *w = workload_list(); *w != NULL;
+	     w++) {
 		assert_ptr_equal(workload_find((*w)->name), *w);
 		assert_non_null((*w)->task_run);
 		assert_non_null((*w)->describe);
