@@ -189,6 +189,11 @@ fi
 mkfifo "$test_tmp/result.fifo"
 timeout 10 cat "$test_tmp/result.fifo" >"$test_tmp/fifo-read.json" &
 reader=$!
+# iostrat refuses a FIFO nobody reads: wait until the reader has it open
+for _ in $(seq 200); do
+	find /proc/[0-9]*/fd -lname "$test_tmp/result.fifo" 2>/dev/null | grep -q . && break
+	sleep 0.01
+done
 "$IOSTRAT" threads sleep -n 2 --delay 1ms -q --json "$test_tmp/result.fifo" >/dev/null 2>&1
 status=$?
 wait "$reader"
