@@ -11,11 +11,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "../bench/core/memory.h"
 #include "../bench/core/strategy.h"
 
 /* The queue, in a mapping shared by the parent and every worker. */
@@ -50,9 +50,11 @@ static _Noreturn void worker_main(struct run *run, struct prefork_queue *queue,
 
 	/* a worker must not outlive the parent: killed when it dies, or gone
 	 * already */
-	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 ||
-	    getppid() != run->parent_pid)
+	if (run_child_init(run->parent_pid) < 0)
 		_exit(3);
+	/* its own memory, read by itself before it exits: a worker's record,
+	 * not one task's (memory.h) */
+	memory_child_begin(run, index, -1);
 	while (!run_stopping() && !atomic_load(&queue->closed)) {
 		long id = atomic_fetch_add(&queue->next_task, 1);
 		if (id >= run->params.tasks)
@@ -68,6 +70,7 @@ static _Noreturn void worker_main(struct run *run, struct prefork_queue *queue,
 		if (task->status == TASK_CANCELLED)
 			break;
 	}
+	memory_child_end(run, index);
 	_exit(0);
 }
 

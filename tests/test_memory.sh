@@ -109,4 +109,16 @@ if [ -z "${IOSTRAT_SANITIZED:-}" ] && "$PYTHON_IOSTRAT" --version >/dev/null 2>&
 		test "$(json_get "$doc" summary.kernel_stacks_bytes)" -ge $((4 * 16384))
 fi
 
+# prefork: each worker measures itself before it exits, a record per worker
+# (not per task), so its figures are those of K processes however many tasks.
+run_program "$IOSTRAT" pf3 prefork sleep -n 12 -j 3 --delay 200ms -q
+doc="$test_tmp/pf3.json"
+check "prefork, 12 tasks on 3 workers: the total holds the parent and 3 workers" \
+	test "$(json_get "$doc" summary.memory_processes)" -eq 4
+check "prefork: three worker heaps, not twelve" \
+	test "$(json_get "$doc" summary.heap_peak_per_process_bytes.count)" -eq 3
+check "prefork: memory_total_bytes below rss_sum_peak_bytes" \
+	test "$(json_get "$doc" summary.memory_total_bytes)" -lt \
+	"$(json_get "$doc" summary.rss_sum_peak_bytes)"
+
 test_summary
