@@ -72,6 +72,7 @@ struct slot {
 	void *work_arg;		  /* ... with this */
 	CURLcode transfer_result; /* transfer: what libcurl said */
 	CURL *easy;		  /* transfer: the handle in the multi handle */
+	bool keeps; /* transfer: its connection may stay in libcurl's cache */
 	struct slot_local locals[SLOT_LOCALS]; /* wait_local_set()'s values */
 	int local_count;		       /* entries in locals */
 	bool overflowed;		       /* it ran into its guard page */
@@ -491,6 +492,7 @@ struct http {
 	long added;	      /* transfers added in this round of the loop */
 	long started;	      /* transfers handed to libcurl */
 	long ended;	      /* transfers libcurl has handed back */
+	long kept; /* of them, those that could leave their connection */
 	int64_t timer_due_ns; /* when the timerfd fires (CLOCK_MONOTONIC), 0:
 				 disarmed */
 	int callback_errno;   /* why one of libcurl's callbacks failed, or 0 */
@@ -644,10 +646,11 @@ static int http_setup(struct loop *loop)
 /* wait_transfer() in a coroutine: its easy handle joins the multi handle, and
  * the coroutine yields until libcurl hands the transfer back. libcurl 7.88
  * walks every connection for one to reuse when a transfer starts, and its cache
- * when a finished one is removed: n^2 with n in flight. Before any transfer has
- * ended there is none to reuse (CURLOPT_FRESH_CONNECT); when every task left
- * has a coroutine already, none will reuse this one's connection
- * (CURLOPT_FORBID_REUSE). */
+ * when a finished one is removed: n^2 with n in flight. Until a transfer that
+ * could leave its connection behind has ended there is none to reuse
+ * (CURLOPT_FRESH_CONNECT); when every task left has a coroutine already, none
+ * will reuse this one's connection (CURLOPT_FORBID_REUSE). The same rule as
+ * loop_http.c's slot_connection_rule(). */
 static CURLcode hook_transfer(void *self, CURL *easy)
 {
 	struct loop *loop = self;
@@ -658,10 +661,9 @@ static CURLcode hook_transfer(void *self, CURL *easy)
 	if (loop->winding_down || run_stopping() || http == NULL)
 		return CURLE_ABORTED_BY_CALLBACK;
 	curl_easy_setopt(easy, CURLOPT_PRIVATE, slot);
-	curl_easy_setopt(easy, CURLOPT_FRESH_CONNECT,
-			 http->ended == 0 ? 1L : 0L);
-	curl_easy_setopt(easy, CURLOPT_FORBID_REUSE,
-			 unstarted <= loop->free_count ? 1L : 0L);
+	slot->keeps = unstarted > loop->free_count;
+	curl_easy_setopt(easy, CURLOPT_FRESH_CONNECT, http->kept == 0 ? 1L : 0L);
+	curl_easy_setopt(easy, CURLOPT_FORBID_REUSE, slot->keeps ? 0L : 1L);
 	if (curl_multi_add_handle(http->multi, easy) != CURLM_OK)
 		return CURLE_FAILED_INIT;
 	http->started++;
@@ -690,6 +692,7 @@ static void http_resume_done(struct loop *loop)
 				  (char **)&slot);
 		curl_multi_remove_handle(http->multi, slot->easy);
 		http->ended++;
+		http->kept += slot->keeps;
 		slot->easy = NULL;
 		slot->transfer_result = result;
 		resume(loop, slot);
