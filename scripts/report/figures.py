@@ -122,6 +122,8 @@ def sig(x, digits=3):
         return "–"
     if x == 0:
         return "0"
+    if abs(x) >= 10 ** digits:
+        return "%d" % round(x)
     x = float("%.*g" % (digits, x))  # rounded first: 99.996 is 100, not 100.0
     magnitude = int(math.floor(math.log10(abs(x))))
     decimals = max(0, digits - 1 - magnitude)
