@@ -1,5 +1,5 @@
 # charts.gp - the report's look, shared by every chart: a 1280x720 (16:9) picture, text large
-# enough to read at the back of a room (26 px: 3.6% of the height), the Okabe-Ito palette (safe
+# enough to read at the back of a room (28 px: 3.9% of the height), the Okabe-Ito palette (safe
 # for colour-blind readers) with a dash and a point of its own per strategy, and legends above
 # the data. scripts/report writes DIR/data/charts.gp, which draws every chart with it:
 #   gnuplot -e "dir='RUN'; term='svg'" scripts/charts.gp RUN/data/charts.gp     (or 'pngcairo')
@@ -8,11 +8,11 @@
 if (!exists('term')) term = 'pngcairo'
 if (!exists('dir')) dir = '.'
 ext = (term eq 'svg') ? 'svg' : 'png'
-# pngcairo sets text in points at 96 dpi, svg in pixels: the same 26 px in both
+# pngcairo's fontscale 0.75 makes its points the svg terminal's pixels: 28 px in both
 begin(name) = (term eq 'svg') ? \
-	sprintf("set terminal svg size 1280,720 mouse standalone font 'Sans,26' " . \
+	sprintf("set terminal svg size 1280,720 mouse standalone font 'Sans,28' " . \
 		"background rgb 'white'; set output '%s/charts/%s.svg'", dir, name) : \
-	sprintf("set terminal pngcairo size 1280,720 font 'Sans,26' fontscale 0.75 " . \
+	sprintf("set terminal pngcairo size 1280,720 font 'Sans,28' fontscale 0.75 " . \
 		"linewidth 1 background rgb 'white'; set output '%s/charts/%s.png'", dir, name)
 ps_scale = (term eq 'svg') ? 0.6 : 1.2
 table(name) = sprintf('%s/data/%s', dir, name)
@@ -50,6 +50,6 @@ set linetype 43 lc rgb '#009E73' # another process
 
 set grid lc rgb '#d8d8d8' lw 1 dt 1
 set border lw 1.5
-set key outside top center horizontal maxrows 2 noopaque nobox samplen 2.5 spacing 1.1
+set key outside right top vertical Left reverse noopaque nobox samplen 2 spacing 1.2 width -2
 set style fill solid 0.9 border lc rgb '#333333'
 set errorbars small

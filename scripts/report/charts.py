@@ -135,8 +135,7 @@ class Writer:
             out.append("set multiplot layout 1,%d title %s font ',28'"
                        % (n, gp_string(chart.title)))
         for i, p in enumerate(chart.panels):
-            if n == 1:
-                p.title = p.title or chart.title
+            # one panel: the page's heading is its title
             self._axes(p)
             clauses = []
             for j, s in enumerate(p.series):
@@ -174,7 +173,7 @@ class Writer:
         table = self._table(chart.name + ".dat", rows)
         f = "table(%s)" % gp_string(table)
         p = chart.panels[0] if chart.panels else Panel()
-        out.append("set title %s" % gp_string(chart.title))
+        out.append("unset title")
         out.append("set xlabel %s" % gp_string(p.xlabel or "seconds since the run began"))
         out.append("unset ylabel")
         out.append("set yrange [%g:-0.7] noreverse" % (len(rows) - 0.3))
@@ -195,8 +194,6 @@ class Writer:
         out = self.lines
         p = chart.panels[0]
         self._axes(p)
-        p.title = p.title or chart.title
-        out.append("set title %s" % gp_string(p.title))
         labels = []
         for label, *_ in chart.dots:
             if label not in labels:

@@ -52,10 +52,12 @@ def build(ctx):
     sec.chart = chart
     if len(labels) == 1:
         key, what = labels.pop()
-        values["memory_counts"] = "`%s`: %s" % (key, what)
+        values["memory_counts"] = "`%s`" % key
+        values["memory_what"] = what
         p.ylabel = "memory of the run, MiB (log): %s" % key
     else:
-        values["memory_counts"] = "; ".join("`%s`: %s" % kw for kw in sorted(labels))
+        values["memory_counts"] = ", ".join("`%s`" % k for k, _ in sorted(labels))
+        values["memory_what"] = "; ".join("%s: %s" % kw for kw in sorted(labels))
     heap = None
     for n, docs in reversed(run.points(wl, "processes")):
         per = [((d.get("summary") or {}).get("heap_peak_per_process_bytes") or {})

@@ -1,7 +1,8 @@
 // slides.js - one slide at a time: arrow keys (and space, Page Up/Down, Home, End) move,
 // the URL's #N names the slide, the 1280x720 deck is scaled to fit the window. With
-// #measure, every slide is shown in turn and its chart's box written into <pre id=measure>
-// (one line a slide: "N chart LEFT TOP RIGHT BOTTOM VIEWPORT_W VIEWPORT_H"), for the tests.
+// #measure, every slide is shown in turn and the boxes of its title, chart and takeaway are
+// written into <pre id=measure>, for the tests: "N slide L T R B WINDOW_W WINDOW_H" in the
+// window's pixels, then "N chart L T R B 1280 720" in the slide's own.
 (function () {
   var slides = document.querySelectorAll('.slide');
   var deck = document.getElementById('deck');
@@ -14,38 +15,60 @@
     current = Math.max(0, Math.min(slides.length - 1, i));
     for (var k = 0; k < slides.length; k++)
       slides[k].classList.toggle('current', k === current);
-    if (location.hash !== '#measure') history.replaceState(null, '', '#' + (current + 1));
+  }
+  function go(i) {
+    show(i);
+    history.replaceState(null, '', '#' + (current + 1));
   }
   document.addEventListener('keydown', function (e) {
-    if (e.key === 'ArrowRight' || e.key === 'PageDown' || e.key === ' ') show(current + 1);
-    else if (e.key === 'ArrowLeft' || e.key === 'PageUp') show(current - 1);
-    else if (e.key === 'Home') show(0);
-    else if (e.key === 'End') show(slides.length - 1);
+    if (e.key === 'ArrowRight' || e.key === 'PageDown' || e.key === ' ') go(current + 1);
+    else if (e.key === 'ArrowLeft' || e.key === 'PageUp') go(current - 1);
+    else if (e.key === 'Home') go(0);
+    else if (e.key === 'End') go(slides.length - 1);
     else return;
     e.preventDefault();
   });
+  // a takeaway too long for its slide is set smaller, down to 18 px, until it fits
+  function shrink() {
+    for (var i = 0; i < slides.length; i++) {
+      var t = slides[i].querySelector('.takeaway');
+      if (!t) continue;
+      show(i);
+      var size = 26;
+      while (size > 18 && t.offsetTop + t.offsetHeight > 706) {
+        size -= 1;
+        t.style.fontSize = size + 'px';
+      }
+    }
+  }
+  var asked = parseInt(location.hash.slice(1), 10);
   window.addEventListener('resize', fit);
   fit();
+  shrink();
   if (location.hash === '#measure') {
+    // boxes in slide pixels (the 1280x720 design, whatever the window's scale), and the
+    // slide's own box in the window's pixels
     var lines = [];
     for (var i = 0; i < slides.length; i++) {
       show(i);
       var box = slides[i].getBoundingClientRect();
+      var scale = box.width / 1280;
       lines.push(i + ' slide ' + [box.left, box.top, box.right, box.bottom].map(Math.round)
                  .join(' ') + ' ' + window.innerWidth + ' ' + window.innerHeight);
-      var parts = slides[i].querySelectorAll('.chart svg, .table table, .takeaway');
+      var parts = slides[i].querySelectorAll('h2, .chart svg, .table table, .takeaway');
       for (var j = 0; j < parts.length; j++) {
         var r = parts[j].getBoundingClientRect();
-        var what = parts[j].tagName.toLowerCase() === 'svg' ? 'chart' :
-          (parts[j].tagName.toLowerCase() === 'table' ? 'table' : 'takeaway');
-        lines.push(i + ' ' + what + ' ' + [r.left, r.top, r.right, r.bottom].map(Math.round)
-                   .join(' ') + ' ' + window.innerWidth + ' ' + window.innerHeight);
+        var tag = parts[j].tagName.toLowerCase();
+        var what = tag === 'svg' ? 'chart' : tag === 'table' ? 'table' :
+          tag === 'h2' ? 'title' : 'takeaway';
+        lines.push(i + ' ' + what + ' ' + [(r.left - box.left) / scale,
+          (r.top - box.top) / scale, (r.right - box.left) / scale,
+          (r.bottom - box.top) / scale].map(Math.round).join(' ') + ' 1280 720');
       }
     }
     document.getElementById('measure').textContent = lines.join('\n');
     show(0);
   } else {
-    var n = parseInt(location.hash.slice(1), 10);
-    show(isNaN(n) ? 0 : n - 1);
+    show(isNaN(asked) ? 0 : asked - 1);
   }
 })();
