@@ -135,8 +135,14 @@ class Writer:
             out.append("set multiplot layout 1,%d title %s font ',28'"
                        % (n, gp_string(chart.title)))
         for i, p in enumerate(chart.panels):
-            # one panel: the page's heading is its title
+            # one panel: the page's heading is its title; several: side by side, each with
+            # its legend right of it
             self._axes(p)
+            if n > 1:
+                left = i / n
+                out.append("set lmargin at screen %.3f" % (left + 0.09))
+                out.append("set rmargin at screen %.3f" % (left + 0.68 / n))
+                out.append("set key at screen %.3f, screen 0.90" % (left + 0.70 / n))
             clauses = []
             for j, s in enumerate(p.series):
                 if not s.rows:
@@ -177,7 +183,7 @@ class Writer:
         out.append("set xlabel %s" % gp_string(p.xlabel or "seconds since the run began"))
         out.append("unset ylabel")
         out.append("set yrange [%g:-0.7] noreverse" % (len(rows) - 0.3))
-        out.append("set ytics (%s) font ',22'" % ", ".join(tics))
+        out.append("set ytics (%s) font ',26'" % ", ".join(tics))
         out.append("set grid xtics noytics")
         out.append("set xrange [0:*]")
         out.extend(p.extra)
@@ -203,9 +209,11 @@ class Writer:
             if (name, lt) not in series:
                 series.append((name, lt))
         out.append("set yrange [%g:-0.7]" % (len(labels) - 0.3))
-        out.append("set ytics (%s) font ',22'"
+        out.append("set ytics (%s) font ',26'"
                    % ", ".join("%s %d" % (gp_string(l), i) for i, l in enumerate(labels)))
         out.append("set grid xtics noytics")
+        if p.logx:
+            out.append("set xtics 100")  # every other decade: the labels must not touch
         clauses = []
         for k, (name, lt) in enumerate(series):
             rows = [(value, labels.index(label) + (k - (len(series) - 1) / 2) * 0.18,

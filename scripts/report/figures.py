@@ -56,6 +56,10 @@ def slope(n1, a, n2, b):
         return Derived(None, None, None, "not measured at two task counts")
     dn = float(n2 - n1)
     value = (b.median - a.median) / dn
+    if a.count < 2 or b.count < 2:
+        once = tasks(n1) if a.count < 2 else tasks(n2)
+        return Derived(value, None, None, "measured once at %s: no spread to judge it by"
+                       % once)
     lo = (b.lo - a.hi) / dn
     hi = (b.hi - a.lo) / dn
     if a.lo <= b.hi and b.lo <= a.hi:
@@ -74,6 +78,8 @@ def ratio(a, b):
     if b.lo <= 0 or b.median <= 0:
         return Derived(None, None, None, "the divisor is not above zero")
     value = a.median / b.median
+    if a.count < 2 or b.count < 2:
+        return Derived(value, None, None, "measured once: no spread to judge it by")
     lo = a.lo / b.hi
     hi = a.hi / b.lo
     d = Derived(value, lo, hi)

@@ -39,9 +39,15 @@ class SlopeTest(unittest.TestCase):
         self.assertFalse(d)
         self.assertIn("exceeds it", d.withheld)
 
+    def test_a_single_run_has_no_spread_to_judge_by(self):
+        d = figures.slope(1, Spread([100]), 16, Spread([500, 510]))
+        self.assertFalse(d)
+        self.assertIn("measured once at 1 task", d.withheld)
+        self.assertFalse(figures.ratio(Spread([5]), Spread([1, 2])))
+
     def test_one_count_is_not_a_slope(self):
-        self.assertFalse(figures.slope(4, Spread([1]), 4, Spread([2])))
-        self.assertFalse(figures.slope(1, Spread([]), 4, Spread([2])))
+        self.assertFalse(figures.slope(4, Spread([1, 2]), 4, Spread([2, 3])))
+        self.assertFalse(figures.slope(1, Spread([]), 4, Spread([2, 3])))
 
 
 class RatioTest(unittest.TestCase):
@@ -58,7 +64,7 @@ class RatioTest(unittest.TestCase):
         self.assertTrue(figures.times(r).startswith("withheld: "))
 
     def test_divisor_at_zero_is_not_divided(self):
-        r = figures.ratio(Spread([1]), Spread([0, 1]))
+        r = figures.ratio(Spread([1, 2]), Spread([0, 1]))
         self.assertIsNone(r.value)
 
 

@@ -68,7 +68,7 @@ def build(ctx):
             lt = ctx.linetype(r["strategy"])
             name = "the tutorial's Python" if r["strategy"].startswith("python-") else "C"
             chart.dots.append(("%s (%d)" % (r["strategy"], r["count"]), name,
-                               31 if name != "C" else 2, sp.median * 1e6,
+                               24 if name != "C" else 2, sp.median * 1e6,
                                max(sp.lo * 1e6, 1e-3), sp.hi * 1e6,
                                "%s, %d tasks: %s" % (r["strategy"], r["count"], r["time"])))
             del lt

@@ -44,7 +44,7 @@ def build(ctx):
         for py, c, n, a, b, r in pairs(ctx, wl):
             if wl == "sleep":
                 label = "%s / %s (%d)" % (py[len("python-"):], c, n)
-                for name, lt, sp in (("Python", 31, a), ("C", 7, b)):
+                for name, lt, sp in (("Python", 24, a), ("C", 2, b)):
                     if sp:
                         dots.append((label, name, lt, sp.median * 1e6, sp.lo * 1e6,
                                      sp.hi * 1e6, "%s %s: %s" % (
