@@ -10,9 +10,9 @@ if (!exists('dir')) dir = '.'
 ext = (term eq 'svg') ? 'svg' : 'png'
 # pngcairo's fontscale 0.75 makes its points the svg terminal's pixels: 28 px in both
 begin(name) = (term eq 'svg') ? \
-	sprintf("set terminal svg size 1280,720 mouse standalone font 'Sans,28' " . \
+	sprintf("set terminal svg size 1280,720 mouse standalone noenhanced font 'Sans,28' " . \
 		"background rgb 'white'; set output '%s/charts/%s.svg'", dir, name) : \
-	sprintf("set terminal pngcairo size 1280,720 font 'Sans,28' fontscale 0.75 " . \
+	sprintf("set terminal pngcairo size 1280,720 noenhanced font 'Sans,28' fontscale 0.75 " . \
 		"linewidth 1 background rgb 'white'; set output '%s/charts/%s.png'", dir, name)
 ps_scale = (term eq 'svg') ? 0.6 : 1.2
 table(name) = sprintf('%s/data/%s', dir, name)

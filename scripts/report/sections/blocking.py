@@ -27,17 +27,26 @@ def build(ctx):
                              for n in counts], style="lines", hover=False))
     sec.chart = chart
     values = {"delay": figures.seconds(delay)}
-    both = [s for s in ("blocking", "epoll") if s in strategies]
-    n = run.largest_common(wl, both) if len(both) == 2 else None
-    if n:
+    # blocking beside epoll, or else the fastest other strategy at the largest count both ran
+    others = [s for s in strategies if s != "blocking"]
+    best = None
+    for other in (["epoll"] if "epoll" in others else []) + others:
+        n = run.largest_common(wl, ["blocking", other])
+        if n and "blocking" in strategies:
+            wall = run.summary_spread(wl, other, n, "wall_s")
+            if best is None or other == "epoll" or wall.median < best[2].median:
+                best = (other, n, wall)
+            if other == "epoll":
+                break
+    if best:
+        other, n, b = best
         a = run.summary_spread(wl, "blocking", n, "wall_s")
-        b = run.summary_spread(wl, "epoll", n, "wall_s")
-        values.update(count=n, blocking_wall=figures.spread_text(a),
-                      epoll_wall=figures.spread_text(b),
+        values.update(count=n, blocking_wall=figures.spread_text(a), other=other,
+                      other_wall=figures.spread_text(b),
                       ratio="blocking " + figures.times(figures.ratio(a, b)) + " slower")
         sec.takeaway = fill(w.get("takeaway", ""), values)
     else:
-        sec.takeaway = "blocking and epoll were not both measured on the sleep workload."
+        sec.takeaway = "blocking was not measured beside another strategy on the sleep workload."
     sec.explain = fill(w.get("explain", ""), values)
     sec.question = w.get("question", "")
     sec.commands = commands_at_largest(ctx, wl, strategies)

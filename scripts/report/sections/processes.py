@@ -54,7 +54,7 @@ def build(ctx):
         key, what = labels.pop()
         values["memory_counts"] = "`%s`" % key
         values["memory_what"] = what
-        p.ylabel = "memory of the run, MiB (log): %s" % key
+        p.ylabel = "memory of the run, MiB (log)"
     else:
         values["memory_counts"] = ", ".join("`%s`" % k for k, _ in sorted(labels))
         values["memory_what"] = "; ".join("%s: %s" % kw for kw in sorted(labels))
