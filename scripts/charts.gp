@@ -50,11 +50,11 @@ set linetype 43 lc rgb '#009E73' # another process
 
 set grid lc rgb '#d8d8d8' lw 1 dt 1
 set border lw 1.5
-# the legend right of the data, at a fixed place: the plot ends at 74% of the width, so that
-# both terminals lay it out alike (their estimates of text widths differ)
+# the legend right of the data, at a fixed place: the plot ends at 72% of the width, so that
+# both terminals lay it out alike (their estimates of text widths differ); its text 26 px
 set termoption noenhanced
-set rmargin at screen 0.74
-set key at screen 0.755, screen 0.96 left top vertical Left reverse noopaque nobox samplen 2 \
-	spacing 1.2
+set rmargin at screen 0.72
+set key at screen 0.735, screen 0.96 left top vertical Left reverse noopaque nobox samplen 1.5 \
+	spacing 1.2 font ",26"
 set style fill solid 0.9 border lc rgb '#333333'
 set errorbars small

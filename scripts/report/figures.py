@@ -18,15 +18,27 @@ class Spread:
         else:
             self.median = self.lo = self.hi = None
 
+    _count = 0
+
     def __bool__(self):
-        return bool(self.samples)
+        return self.median is not None
 
     @property
     def count(self):
-        return len(self.samples)
+        return len(self.samples) or self._count
 
     def scaled(self, factor):
+        if not self.samples and self.median is not None:
+            return Spread.summarised(self.median * factor, self.lo * factor,
+                                     self.hi * factor, self._count)
         return Spread([s * factor for s in self.samples])
+
+    @classmethod
+    def summarised(cls, median, lo, hi, count):
+        """A figure another program summarised: its median and range over `count` runs."""
+        sp = cls([])
+        sp.median, sp.lo, sp.hi, sp._count = median, lo, hi, count
+        return sp
 
 
 class Derived:
@@ -181,10 +193,16 @@ def size(x):
     return "%d B" % x
 
 
-def spread_text(sp, fmt=seconds):
-    """'12.3 ms (11.9–13.0, 4 runs)': the range in the median's unit; one run says so."""
+def spread_text(sp, fmt=seconds, unit_name=None):
+    """'12.3 ms (11.9–13.0, 4 runs)': the range in the median's unit; one run says so.
+    unit_name: a plain number in that unit ('3172 MB/s (1996–3940, 4 runs)')."""
     if not sp:
         return "not measured"
+    if unit_name:
+        fmt = lambda x: sig(x) + " " + unit_name  # noqa: E731
+        if sp.count > 1:
+            return "%s (%s–%s, %d runs)" % (fmt(sp.median), sig(sp.lo), sig(sp.hi),
+                                            sp.count)
     if sp.count == 1:
         return "%s (one run)" % fmt(sp.median)
     unit = None

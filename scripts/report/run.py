@@ -3,6 +3,7 @@
 sweep's and those of the timed rounds), hyperfine's exports and the bare primitives."""
 
 import glob
+import gzip
 import json
 import os
 import re
@@ -25,10 +26,14 @@ MEMORY_KEYS = (
 
 
 def _read_json(path):
+    """A JSON document, or its gzip-compressed copy (PATH.gz: reports/sample keeps those)."""
     try:
+        if not os.path.exists(path) and os.path.exists(path + ".gz"):
+            with gzip.open(path + ".gz", "rt", encoding="utf-8") as f:
+                return json.load(f)
         with open(path, encoding="utf-8") as f:
             return json.load(f)
-    except (OSError, ValueError):
+    except (OSError, ValueError, EOFError):
         return None
 
 

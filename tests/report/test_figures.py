@@ -12,7 +12,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "scripts"
 from report import figures  # noqa: E402
 from report.run import Run  # noqa: E402
 from report.sections import Context  # noqa: E402
-from report.sections import cost  # noqa: E402
+from report.sections import c10k, cost  # noqa: E402
 
 Spread = figures.Spread
 
@@ -161,6 +161,19 @@ class RunTest(unittest.TestCase):
         by_name = {r["strategy"]: r for r in cost.rows(ctx)}
         self.assertTrue(by_name["threads"]["time"].startswith("withheld: "))
         self.assertEqual(by_name["epoll"]["time"], "110 (100–120, 2 runs)")
+
+    def test_c10k_table_is_read_by_its_column_names(self):
+        write_run(self.folder, {("epoll", 1): [{"wall_s": 0.06, "ideal_s": 0.05}]})
+        with open(os.path.join(self.folder, "c10k.tsv"), "w") as f:
+            f.write("strategy\tinflight\twall_s\tcpu_per_request_us\tspread\n"
+                    "poll\t1000\t1.2\t30.0\t4.0\nepoll\t1000\t1.1\t10.0\t2.0\n")
+        run = Run(self.folder)
+        run.c = ["poll", "epoll"]
+        table = c10k.from_table(Context(run, {}), ["poll", "epoll"])
+        (x, sp), = table["poll"]
+        self.assertEqual(x, 1000)
+        self.assertAlmostEqual(sp.median, 30e-6)    # µs in the file, seconds here
+        self.assertAlmostEqual(sp.hi - sp.lo, 4e-6)
 
 
 if __name__ == "__main__":

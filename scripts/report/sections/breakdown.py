@@ -13,16 +13,20 @@ def stops(run, wl="sleep"):
     for s in run.strategies:
         counts = run.counts(wl, s)
         top = counts[-1] if counts else None
+        # the first count above the largest reached that was skipped or failed, and why;
+        # else a reason given for the strategy as a whole (not planned, unavailable)
+        above = [st for st in run.steps if st.strategy == s and st.workload == wl
+                 and st.kind == "sweep" and st.status in ("skipped", "failed")
+                 and st.count is not None and (top is None or st.count > top)]
+        whole = [st for st in run.steps if st.strategy == s and st.workload in (wl, "-")
+                 and st.kind in ("sweep", "plan") and st.status in ("skipped", "failed")
+                 and st.count is None]
         why = None
-        for step in run.steps:
-            if step.strategy != s or step.workload not in (wl, "-"):
-                continue
-            if step.status in ("skipped", "failed") and step.kind in ("sweep", "plan"):
-                if step.count is None or top is None or step.count > top:
-                    why = "%s%s: %s" % (step.status,
-                                        " at %d tasks" % step.count if step.count else "",
-                                        step.reason)
-                    break
+        if above:
+            st = min(above, key=lambda x: x.count)
+            why = "%s at %s: %s" % (st.status, figures.tasks(st.count), st.reason)
+        elif whole:
+            why = "%s: %s" % (whole[0].status, whole[0].reason)
         out.append((s, top, why or "reached the largest count of the run"))
     return out
 

@@ -24,8 +24,9 @@ def _float(text):
 
 
 def from_table(ctx, strategies):
-    """{strategy: [(inflight, cpu_s_per_task)]} from c10k.tsv (columns found by name:
-    strategy, *flight* or *conn*, *cpu*; a cpu column in µs when its name says us)."""
+    """{strategy: [(inflight, Spread of CPU s per request)]} from c10k.tsv (columns found by
+    name: strategy, *flight* or *conn*, *cpu* (in µs when its name says us), and spread: the
+    width of the range over its rounds, drawn as ± half of it)."""
     rows = ctx.run.c10k
     if not rows:
         return {}
@@ -36,11 +37,17 @@ def from_table(ctx, strategies):
     if not (xs and ys and st):
         return {}
     scale = 1e-6 if ("us" in ys.lower() or "µs" in ys) else 1.0
+    sp_col = "spread" if "spread" in header else None
+    rounds = int(_float(ctx.run.meta.get("c10k_rounds")) or 1)
     out = {}
     for r in rows:
         x, y = _float(r.get(xs)), _float(r.get(ys))
+        width = _float(r.get(sp_col)) if sp_col else 0.0
         if r.get(st) in strategies and x is not None and y is not None:
-            out.setdefault(r[st], []).append((x, y * scale))
+            half = (width or 0.0) * scale / 2
+            out.setdefault(r[st], []).append(
+                (x, figures.Spread.summarised(y * scale, y * scale - half, y * scale + half,
+                                              rounds)))
     return out
 
 
@@ -73,7 +80,7 @@ def build(ctx):
     if table:
         values["source"] = "From scripts/c10k's table (c10k.tsv)."
         for s, pts in table.items():
-            series[s] = [(x, figures.Spread([y])) for x, y in sorted(pts)]
+            series[s] = sorted(pts, key=lambda p: p[0])
     else:
         values["source"] = ("From the sweep's sleep runs: user + system CPU over the tasks, "
                             "against the in-flight peak each run reached; "

@@ -1,5 +1,5 @@
 // slides.js - one slide at a time: arrow keys (and space, Page Up/Down, Home, End) move,
-// the URL's #N names the slide, the 1280x720 deck is scaled to fit the window. With
+// the URL's #N (or #SECTION) names the slide, the 1280x720 deck is scaled to fit the window. With
 // #measure, every slide is shown in turn and the boxes of its title, chart and takeaway are
 // written into <pre id=measure>, for the tests: "N slide L T R B WINDOW_W WINDOW_H" in the
 // window's pixels, then "N chart L T R B 1280 720" in the slide's own.
@@ -41,7 +41,10 @@
       }
     }
   }
+  // #N is the Nth slide; #NAME the slide of the section NAME (#the-cost-of-one-task)
   var asked = parseInt(location.hash.slice(1), 10);
+  for (var a = 0; a < slides.length && isNaN(asked); a++)
+    if (slides[a].getAttribute('data-section') === location.hash.slice(1)) asked = a + 1;
   window.addEventListener('resize', fit);
   fit();
   shrink();
