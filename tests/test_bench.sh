@@ -165,14 +165,22 @@ check "the browser check sees charts that are not drawn" test "$(attr drawn)" = 
 # ---- slides.html: every slide within its 1280x720 screen --------------------------------------
 browse "file://$run/slides.html#measure" --window-size=1280,720 --virtual-time-budget=5000 --dump-dom |
 	sed -n '/<pre id="measure">/,/<\/pre>/p' | sed 's/<[^>]*>//g' >"$test_tmp/measure.txt"
-ncharts=$(awk '$2 == "chart"' "$test_tmp/measure.txt" | wc -l)
+ncharts=$(awk '$2 == "chart" && $9 == "loaded"' "$test_tmp/measure.txt" | wc -l)
+nmissing=$(awk '$2 == "chart" && $9 != "loaded"' "$test_tmp/measure.txt" | wc -l)
 outside=$(awk '$2 != "slide" && ($3 < 0 || $4 < 0 || $5 > 1280 || $6 > 720)' "$test_tmp/measure.txt")
 offscreen=$(awk '$2 == "slide" && ($3 < 0 || $4 < 0 || $5 > $7 + 1 || $6 > $8 + 1)' "$test_tmp/measure.txt")
-if [ "$ncharts" -ge 8 ] && [ -z "$outside" ] && [ -z "$offscreen" ]; then
-	pass "every slide's title, chart and takeaway lie within 1280x720 ($ncharts charts)"
+if [ "$ncharts" -ge 8 ] && [ "$nmissing" -eq 0 ] && [ -z "$outside" ] && [ -z "$offscreen" ]; then
+	pass "every slide's chart is drawn, and its title, chart and takeaway lie within 1280x720 ($ncharts charts)"
 else
-	fail "every slide's chart lies within 1280x720" "charts: $ncharts" "$outside" "$offscreen"
+	fail "every slide's chart is drawn within 1280x720" "charts: $ncharts, not loaded: $nmissing" \
+		"$outside" "$offscreen"
 fi
+cp -r "$run" "$test_tmp/nochart"
+rm "$test_tmp/nochart/charts/blocking.svg"
+browse "file://$test_tmp/nochart/slides.html#measure" --window-size=1280,720 --virtual-time-budget=5000 \
+	--dump-dom | sed -n '/<pre id="measure">/,/<\/pre>/p' >"$test_tmp/measure-nochart.txt"
+check "the slide check sees a chart that is not drawn" \
+	test "$(awk '$2 == "chart" && $9 == "missing"' "$test_tmp/measure-nochart.txt" | wc -l)" -eq 1
 browse "file://$run/slides.html#3" --window-size=1280,720 --screenshot="$test_tmp/slide.png" >/dev/null
 check "a slide's screenshot is a 1280x720 PNG" test "$(png_size "$test_tmp/slide.png")" = "1280 720"
 check "the slides move with the arrow keys" grep -q "ArrowRight" "$run/slides.html"

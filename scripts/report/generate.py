@@ -36,7 +36,20 @@ def build(run, wording):
     return built
 
 
+def strip_mouse(paths):
+    """--strip-mouse SVG...: each SVG without gnuplot's mouse script (index.html keeps one)."""
+    for path in paths:
+        with open(path, encoding="utf-8") as f:
+            text = f.read()
+        text = render_html.PLUGIN.sub('<script type="text/javascript"></script>', text, count=1)
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(text)
+    return 0
+
+
 def main(argv):
+    if argv[:1] == ["--strip-mouse"]:
+        return strip_mouse(argv[1:])
     if len(argv) != 1 or argv[0].startswith("-"):
         print("usage: python3 scripts/report RUN_FOLDER", file=sys.stderr)
         return 2
@@ -61,7 +74,9 @@ def main(argv):
                 and os.path.exists(os.path.join(folder, "charts", sec.chart_file + ".svg"))):
             print("report: chart %s was not drawn" % sec.chart_file, file=sys.stderr)
             sec.chart_file = None
-        sec.svg = render_html.svg_inline(folder, sec.chart_file) if sec.chart_file else None
+        first = not any(getattr(s, "svg", None) for s in built if s is not sec)
+        sec.svg = (render_html.svg_inline(folder, sec.chart_file, keep_plugin=first)
+                   if sec.chart_file else None)
 
     w = wording.get("report", {})
     meta = dict(run.meta)

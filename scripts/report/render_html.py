@@ -33,8 +33,15 @@ def htmltable(table):
     return Markup("\n".join(out))
 
 
-def svg_inline(folder, name):
-    """charts/NAME.svg without its XML prolog and doctype, for an HTML page."""
+PLUGIN = re.compile(r"<script type=\"text/javascript\" > <!\[CDATA\[.*?\]\]>\s*</script>",
+                    re.S)
+
+
+def svg_inline(folder, name, keep_plugin=True):
+    """charts/NAME.svg without its XML prolog and doctype, for an HTML page. gnuplot's mouse
+    script (the first <script> of each SVG, 35 KB, the same in all) is needed once a page: it
+    attaches itself to every gnuplot SVG of the page when the page loads. Without it, an
+    empty <script> stays in its place, so that each SVG's settings remain its second one."""
     path = os.path.join(folder, "charts", name + ".svg")
     try:
         with open(path, encoding="utf-8") as f:
@@ -42,7 +49,12 @@ def svg_inline(folder, name):
     except OSError:
         return None
     start = text.find("<svg")
-    return Markup(text[start:]) if start >= 0 else None
+    if start < 0:
+        return None
+    text = text[start:]
+    if not keep_plugin:
+        text = PLUGIN.sub('<script type="text/javascript"></script>', text, count=1)
+    return Markup(text)
 
 
 def render(env, context, folder, templates):

@@ -7,6 +7,7 @@ import gzip
 import json
 import os
 import re
+import tarfile
 
 from . import figures
 
@@ -72,9 +73,23 @@ class Step:
         return what
 
 
+ARCHIVE = "documents.tar.xz"  # reports/sample keeps results/ and hyperfine/ packed in it
+
+
 class Run:
     def __init__(self, folder):
         self.folder = folder
+        self.archive = {}  # path in the run folder -> the document, from ARCHIVE
+        packed = os.path.join(folder, ARCHIVE)
+        if os.path.exists(packed):
+            try:
+                with tarfile.open(packed, "r:xz") as tar:
+                    for member in tar.getmembers():
+                        if member.isfile() and member.name.endswith(".json"):
+                            data = tar.extractfile(member).read()
+                            self.archive[os.path.normpath(member.name)] = json.loads(data)
+            except (OSError, ValueError, tarfile.TarError):
+                pass
         self.meta = {}
         for row in _read_tsv(os.path.join(folder, "meta.tsv")):
             if len(row) >= 2:
@@ -107,7 +122,7 @@ class Run:
         for step in self.steps:
             if step.status != "ok" or not step.file or step.file == "-":
                 continue
-            doc = _read_json(os.path.join(self.folder, step.file))
+            doc = self._json(step.file)
             if doc is None:
                 continue
             doc["_file"] = step.file
@@ -121,8 +136,11 @@ class Run:
                 self.docs.setdefault(key, []).append(doc)
 
     def _load_hyperfine(self):
-        for path in sorted(glob.glob(os.path.join(self.folder, "hyperfine", "*.json"))):
-            doc = _read_json(path)
+        paths = sorted(glob.glob(os.path.join(self.folder, "hyperfine", "*.json")))
+        names = [os.path.relpath(p, self.folder) for p in paths] or sorted(
+            n for n in self.archive if n.startswith("hyperfine" + os.sep))
+        for name in names:
+            doc = self._json(name)
             for r in (doc or {}).get("results", []):
                 parts = r.get("command", "").split("/")
                 if len(parts) != 3 or not parts[2].isdigit():
@@ -141,6 +159,13 @@ class Run:
                 header = rows[0]
                 return [dict(zip(header, r)) for r in rows[1:]]
         return []
+
+    def _json(self, name):
+        """A document of the run folder by its path there: the file, its .gz, or ARCHIVE's."""
+        doc = _read_json(os.path.join(self.folder, name))
+        if doc is None:
+            doc = self.archive.get(os.path.normpath(name))
+        return doc
 
     # -- questions of the data -------------------------------------------------------------
     def counts(self, workload, strategy):

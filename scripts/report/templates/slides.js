@@ -2,7 +2,7 @@
 // the URL's #N (or #SECTION) names the slide, the 1280x720 deck is scaled to fit the window. With
 // #measure, every slide is shown in turn and the boxes of its title, chart and takeaway are
 // written into <pre id=measure>, for the tests: "N slide L T R B WINDOW_W WINDOW_H" in the
-// window's pixels, then "N chart L T R B 1280 720" in the slide's own.
+// window's pixels, then "N chart L T R B 1280 720 loaded|missing" in the slide's own.
 (function () {
   var slides = document.querySelectorAll('.slide');
   var deck = document.getElementById('deck');
@@ -48,7 +48,7 @@
   window.addEventListener('resize', fit);
   fit();
   shrink();
-  if (location.hash === '#measure') {
+  function measure() {
     // boxes in slide pixels (the 1280x720 design, whatever the window's scale), and the
     // slide's own box in the window's pixels
     var lines = [];
@@ -58,19 +58,24 @@
       var scale = box.width / 1280;
       lines.push(i + ' slide ' + [box.left, box.top, box.right, box.bottom].map(Math.round)
                  .join(' ') + ' ' + window.innerWidth + ' ' + window.innerHeight);
-      var parts = slides[i].querySelectorAll('h2, .chart svg, .table table, .takeaway');
+      var parts = slides[i].querySelectorAll('h2, .chart img, .table table, .takeaway');
       for (var j = 0; j < parts.length; j++) {
         var r = parts[j].getBoundingClientRect();
         var tag = parts[j].tagName.toLowerCase();
-        var what = tag === 'svg' ? 'chart' : tag === 'table' ? 'table' :
+        var what = tag === 'img' ? 'chart' : tag === 'table' ? 'table' :
           tag === 'h2' ? 'title' : 'takeaway';
+        var loaded = what !== 'chart' || (parts[j].complete && parts[j].naturalWidth > 0);
         lines.push(i + ' ' + what + ' ' + [(r.left - box.left) / scale,
           (r.top - box.top) / scale, (r.right - box.left) / scale,
-          (r.bottom - box.top) / scale].map(Math.round).join(' ') + ' 1280 720');
+          (r.bottom - box.top) / scale].map(Math.round).join(' ') + ' 1280 720 ' +
+          (loaded ? 'loaded' : 'missing'));
       }
     }
     document.getElementById('measure').textContent = lines.join('\n');
     show(0);
+  }
+  if (location.hash === '#measure') {
+    window.addEventListener('load', measure);  // once the charts' images are in
   } else {
     show(isNaN(asked) ? 0 : asked - 1);
   }
