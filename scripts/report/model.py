@@ -23,6 +23,7 @@ class Section:
         self.tables = []       # shown in the report
         self.appendix = []     # shown in the appendix only
         self.notes = []        # short lines under the chart (what was left out and why)
+        self.slide_table = None  # a Table the slide shows instead of the chart
 
 
 class Missing(dict):

@@ -28,14 +28,20 @@
     else return;
     e.preventDefault();
   });
-  // a takeaway too long for its slide is set smaller, down to 18 px, until it fits
+  // a table too long for its slide, or a takeaway, is set smaller until it fits (down to 14
+  // and 18 px)
   function shrink() {
     for (var i = 0; i < slides.length; i++) {
-      var t = slides[i].querySelector('.takeaway');
-      if (!t) continue;
       show(i);
-      var size = 26;
-      while (size > 18 && t.offsetTop + t.offsetHeight > 706) {
+      var table = slides[i].querySelector('.table table');
+      var size = 22;
+      while (table && size > 14 && table.offsetTop + table.offsetHeight > 620) {
+        size -= 1;
+        table.style.fontSize = size + 'px';
+      }
+      var t = slides[i].querySelector('.takeaway');
+      size = 26;
+      while (t && size > 18 && t.offsetTop + t.offsetHeight > 706) {
         size -= 1;
         t.style.fontSize = size + 'px';
       }
