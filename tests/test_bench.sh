@@ -176,7 +176,7 @@ else
 		"$outside" "$offscreen"
 fi
 cp -r "$run" "$test_tmp/nochart"
-rm "$test_tmp/nochart/charts/blocking.svg"
+rm "$test_tmp/nochart/charts/blocking.png"
 browse "file://$test_tmp/nochart/slides.html#measure" --window-size=1280,720 --virtual-time-budget=5000 \
 	--dump-dom | sed -n '/<pre id="measure">/,/<\/pre>/p' >"$test_tmp/measure-nochart.txt"
 check "the slide check sees a chart that is not drawn" \

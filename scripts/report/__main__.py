@@ -1,5 +1,4 @@
 """python3 scripts/report RUN_FOLDER: the charts and the three outputs of one make bench run.
-(python3 scripts/report --strip-mouse SVG...: the SVGs without gnuplot's mouse script.)
 Exits 0 when the report was written (a chart gnuplot could not draw is named on stderr and
 left out), 1 when no report could be written, 2 for bad arguments."""
 

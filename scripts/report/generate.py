@@ -36,20 +36,7 @@ def build(run, wording):
     return built
 
 
-def strip_mouse(paths):
-    """--strip-mouse SVG...: each SVG without gnuplot's mouse script (index.html keeps one)."""
-    for path in paths:
-        with open(path, encoding="utf-8") as f:
-            text = f.read()
-        text = render_html.PLUGIN.sub('<script type="text/javascript"></script>', text, count=1)
-        with open(path, "w", encoding="utf-8") as f:
-            f.write(text)
-    return 0
-
-
 def main(argv):
-    if argv[:1] == ["--strip-mouse"]:
-        return strip_mouse(argv[1:])
     if len(argv) != 1 or argv[0].startswith("-"):
         print("usage: python3 scripts/report RUN_FOLDER", file=sys.stderr)
         return 2

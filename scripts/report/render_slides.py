@@ -1,6 +1,7 @@
 """render_slides - slides.html: one claim per 1280x720 screen (a question to predict, then the
-chart and its takeaway), arrow keys to move. Its charts are the run's charts/*.svg: it opens
-from the run's folder (index.html is the self-contained page)."""
+chart and its takeaway), arrow keys to move. Its charts are the run's charts/*.png, 1280x720
+pixels as a projector shows them: it opens from the run's folder (index.html is the
+self-contained page)."""
 
 import os
 
