@@ -43,7 +43,7 @@ def build(ctx):
         a = run.summary_spread(wl, "blocking", n, "wall_s")
         values.update(count=n, blocking_wall=figures.spread_text(a), other=other,
                       other_wall=figures.spread_text(b),
-                      ratio="blocking " + figures.times(figures.ratio(a, b)) + " slower")
+                      ratio=figures.times(figures.ratio(a, b)))
         sec.takeaway = fill(w.get("takeaway", ""), values)
     else:
         sec.takeaway = "blocking was not measured beside another strategy on the sleep workload."
