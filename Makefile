@@ -14,6 +14,12 @@ PKGS += liburing
 URING_FLAGS := -DIOSTRAT_HAVE_LIBURING=1 \
 	-DIOSTRAT_LIBURING_VERSION='"$(shell pkg-config --modversion liburing)"'
 endif
+HAVE_LIBUV := $(shell pkg-config --exists libuv 2>/dev/null && echo 1)
+ifeq ($(HAVE_LIBUV),1)
+PKGS += libuv
+LIBUV_FLAGS := -DIOSTRAT_HAVE_LIBUV=1 \
+	-DIOSTRAT_LIBUV_VERSION='"$(shell pkg-config --modversion libuv)"'
+endif
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 COMMIT := $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
@@ -30,18 +36,18 @@ SAN_FLAGS :=
 endif
 
 ALL_CFLAGS = $(CFLAGS) $(WARNINGS) -std=gnu11 -D_GNU_SOURCE -pthread -MMD -MP \
-	$(SAN_FLAGS) $(URING_FLAGS) -DIOSTRAT_COMMIT='"$(COMMIT)"' $(PKG_CFLAGS)
+	$(SAN_FLAGS) $(URING_FLAGS) $(LIBUV_FLAGS) -DIOSTRAT_COMMIT='"$(COMMIT)"' $(PKG_CFLAGS)
 ALL_LDFLAGS = $(LDFLAGS) $(SAN_FLAGS) -pthread
 LIBS := $(PKG_LIBS) -lm
 
 # The layers, from the bottom up: bench/core (the run and its measurement), bench/workloads,
 # strategies/, then the programs in bench/ (main, cli, bare).
 CORE_SRC := $(wildcard bench/core/*.c) $(wildcard bench/workloads/*.c) \
-	$(wildcard strategies/*.c) bench/cli.c
+	$(wildcard strategies/*.c) bench/cli.c bench/result.c
 CORE_OBJ := $(CORE_SRC:%.c=$(BUILD)/obj/%.o)
 UNIT_SRC := $(wildcard tests/unit/*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
-PROGRAMS := $(BUILD)/iostrat $(BUILD)/iostrat-bare
+PROGRAMS := $(BUILD)/iostrat $(BUILD)/iostrat-bare $(BUILD)/iostrat-bare-lean
 TEST_TOOLS := $(BUILD)/tests/json-get
 
 .PHONY: all test unit bench sample bench-core deps install uninstall clean format help test-tools
@@ -59,6 +65,14 @@ $(BUILD)/iostrat: $(BUILD)/obj/bench/main.o $(CORE_OBJ)
 # times (fork() above all, whose cost grows with the parent's mappings) are iostrat's own.
 $(BUILD)/iostrat-bare: $(BUILD)/obj/bench/bare.o $(BUILD)/obj/bench/core/units.o
 	$(CC) $(ALL_LDFLAGS) $^ -Wl,--no-as-needed $(LIBS) -Wl,--as-needed -o $@
+
+# iostrat-bare-lean: the same primitives from a process that maps libc alone.
+$(BUILD)/obj/bench/bare-lean.o: bench/bare.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -DIOSTRAT_BARE_IMAGE='"lean"' -c $< -o $@
+
+$(BUILD)/iostrat-bare-lean: $(BUILD)/obj/bench/bare-lean.o $(BUILD)/obj/bench/core/units.o
+	$(CC) $(ALL_LDFLAGS) $^ -lm -o $@
 
 $(BUILD)/tests/json-get: tests/tools/json-get.c
 	@mkdir -p $(dir $@)
@@ -87,7 +101,8 @@ sample: deps all $(TEST_TOOLS)
 		JSON_GET=$(BUILD)/tests/json-get IOSTRAT_SAMPLE_DIR=reports/sample scripts/bench
 
 bench-core: all
-	IOSTRAT=$(BUILD)/iostrat IOSTRAT_BARE=$(BUILD)/iostrat-bare scripts/bench-core
+	IOSTRAT=$(BUILD)/iostrat IOSTRAT_BARE=$(BUILD)/iostrat-bare \
+		IOSTRAT_BARE_LEAN=$(BUILD)/iostrat-bare-lean scripts/bench-core
 
 deps:
 	@scripts/deps

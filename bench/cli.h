@@ -14,6 +14,6 @@ enum cli_action {
 
 enum cli_action cli_parse(int argc, char **argv, struct params *params);
 void cli_print_help(void);
-void cli_print_list(void);
+void cli_print_list(bool tsv);
 
 #endif

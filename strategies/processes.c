@@ -1,7 +1,8 @@
-/* processes.c - one child process per task (fork), at most --jobs alive at once; each child
- * runs the workload's blocking implementation, writes its record into the shared task table
- * and exits. The parent reaps children with wait4(), which also hands it each child's peak
- * RSS and CPU time. */
+/* processes.c - one child process per task (fork), at most --jobs alive at
+ * once; each child runs the workload's blocking implementation, writes its
+ * record and its own memory figures into shared tables and exits. The parent
+ * reaps children with wait4(), which also hands it each child's peak RSS and
+ * CPU time. */
 #include <errno.h>
 #include <poll.h>
 #include <signal.h>
@@ -14,7 +15,8 @@
 
 #include "../bench/core/strategy.h"
 
-/* Children in flight, by pid: an open-addressing table twice the size of --jobs. */
+/* Children in flight, by pid: an open-addressing table twice the size of
+ * --jobs. */
 struct child_table {
 	pid_t *pids;	/* 0 = empty slot */
 	long *task_ids; /* the task each child runs */
@@ -60,7 +62,8 @@ static long child_table_take(struct child_table *table, pid_t pid)
 	for (size_t j = (i + 1) & (table->size - 1); table->pids[j] != 0;
 	     j = (j + 1) & (table->size - 1)) {
 		size_t home = (size_t)table->pids[j] & (table->size - 1);
-		bool movable = hole <= j ? (home <= hole || home > j) : (home <= hole && home > j);
+		bool movable = hole <= j ? (home <= hole || home > j)
+					 : (home <= hole && home > j);
 		if (movable) {
 			table->pids[hole] = table->pids[j];
 			table->task_ids[hole] = table->task_ids[j];
@@ -81,15 +84,27 @@ static void signal_children(const struct child_table *table, int signo)
 
 static _Noreturn void child_main(struct run *run, struct task *task)
 {
+	run_child_init(run->parent_pid);
+	memory_child_begin(run, task->id, task->id);
 	run_task_blocking(run, task);
-	/* a /proc read costs about as much as a tenth of a fork: only where a library may have
-	 * started a thread of its own is there anything to count */
-	task->threads_seen = run->params.workload->library_threads ? run_count_threads() : 1;
+	/* the child's memory, read by itself after its task's end is recorded:
+	 * its USS, PSS, page tables and threads (memory.h) */
+	memory_child_end(run, task->id);
+	const struct memory_child *memory = memory_child_record(run, task->id);
+	if (memory != NULL && memory->measured)
+		task->threads_seen = (int)memory->threads;
+	else /* a /proc read costs about a tenth of a fork: only where a
+	      * library may have started a thread is there anything to count */
+		task->threads_seen = run->params.workload->library_threads
+					 ? run_count_threads()
+					 : 1;
 	_exit(task->status == TASK_OK ? 0 : 1);
 }
 
-/* Account for a reaped child: its RSS, and its task if the child died before finishing it. */
-static void reaped(struct run *run, struct task *task, int wstatus, const struct rusage *usage)
+/* Account for a reaped child: its RSS, and its task if the child died before
+ * finishing it. */
+static void reaped(struct run *run, struct task *task, int wstatus,
+		   const struct rusage *usage)
 {
 	run->rss_children_bytes += (uint64_t)usage->ru_maxrss * 1024;
 	run->processes++;
@@ -102,16 +117,18 @@ static void reaped(struct run *run, struct task *task, int wstatus, const struct
 		task->status = TASK_CANCELLED;
 	} else if (WIFSIGNALED(wstatus)) {
 		task->status = TASK_ERROR;
-		snprintf(task->error, sizeof(task->error), "child killed by signal %d (%s)",
-			 WTERMSIG(wstatus), strsignal(WTERMSIG(wstatus)));
+		snprintf(task->error, sizeof(task->error),
+			 "child killed by signal %d (%s)", WTERMSIG(wstatus),
+			 strsignal(WTERMSIG(wstatus)));
 	} else {
 		task->status = TASK_ERROR;
-		snprintf(task->error, sizeof(task->error), "child exited with status %d",
-			 WEXITSTATUS(wstatus));
+		snprintf(task->error, sizeof(task->error),
+			 "child exited with status %d", WEXITSTATUS(wstatus));
 	}
 }
 
-/* Reap one child. block: wait for one; otherwise return 0 at once when none has exited. */
+/* Reap one child. block: wait for one; otherwise return 0 at once when none has
+ * exited. */
 static int reap_one(struct run *run, struct child_table *table, bool block)
 {
 	struct rusage usage;
@@ -121,15 +138,16 @@ static int reap_one(struct run *run, struct child_table *table, bool block)
 	if (pid <= 0)
 		return pid == 0 ? 0 : -errno;
 	long id = child_table_take(table, pid);
+	/* not one of ours (a library's helper): nothing to account */
 	if (id < 0)
-		return 1; /* not one of ours (a library's helper): nothing to account */
+		return 1;
 	reaped(run, &run->tasks[id], wstatus, &usage);
 	run_inflight_add(run, -1);
 	return 1;
 }
 
-/* After Ctrl-C: children are asked to stop (SIGTERM), then killed if they do not within a
- * second, and every one is reaped. */
+/* After Ctrl-C: children are asked to stop (SIGTERM), then killed if they do
+ * not within a second, and every one is reaped. */
 static void stop_children(struct run *run, struct child_table *table)
 {
 	int64_t deadline = run_now_ns() + 1000000000LL;
@@ -164,16 +182,19 @@ static int processes_run(struct run *run)
 				"processes: out of memory for the child table");
 	}
 	while (!run_stopping() && (started < tasks || run->inflight > 0)) {
-		if (started < tasks && run->inflight < run_jobs(run) && err == 0) {
+		if (started < tasks && run->inflight < run_jobs(run) &&
+		    err == 0) {
 			struct task *task = &run->tasks[started];
-			fflush(NULL); /* nothing buffered may be printed twice */
+			/* nothing buffered may be printed twice */
+			fflush(NULL);
 			pid_t pid = fork();
 			if (pid == 0)
 				child_main(run, task);
 			if (pid < 0) {
 				err = errno;
 				run_task_failed(run, task, err, "fork");
-				run_fail(run, err, "fork failed after %ld processes: %s",
+				run_fail(run, err,
+					 "fork failed after %ld processes: %s",
 					 started, strerror(err));
 				started++;
 				continue;
@@ -205,9 +226,10 @@ static int processes_run(struct run *run)
 
 const struct strategy strategy_processes = {
     .name = "processes",
-    .summary = "one child process per task (fork/wait4), blocking calls in each",
+    .summary =
+	"one child process per task (fork/wait4), blocking calls in each",
     .flags = STRATEGY_FORKS,
-    .workloads =
-	WORKLOAD_BIT(WORKLOAD_SLEEP) | WORKLOAD_BIT(WORKLOAD_FILE) | WORKLOAD_BIT(WORKLOAD_HTTP),
+    .workloads = WORKLOAD_BIT(WORKLOAD_SLEEP) | WORKLOAD_BIT(WORKLOAD_FILE) |
+		 WORKLOAD_BIT(WORKLOAD_HTTP),
     .run = processes_run,
 };

@@ -4,10 +4,21 @@
 
 #include "../bench/core/strategy.h"
 
+/* clang-format off */
 static const struct strategy *const strategy_table[] = {
-    &strategy_blocking, &strategy_processes, &strategy_threads,
-    &strategy_epoll,	&strategy_uring,     NULL,
+	&strategy_blocking,
+	&strategy_processes,
+	&strategy_threads,
+	&strategy_pool,
+	&strategy_prefork,
+	&strategy_epoll,
+	&strategy_poll,
+	&strategy_coroutines,
+	&strategy_uring,
+	&strategy_libuv,
+	NULL,
 };
+/* clang-format on */
 
 const struct strategy *const *strategy_list(void)
 {

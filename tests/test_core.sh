@@ -61,8 +61,8 @@ check "processes: every task in its own process" test "$(pids processes | distin
 check "processes: no task in the parent" bash -c "! grep -qx '$parent' <<<'$(pids processes)'"
 check "processes: 5 processes counted (4 reaped children and the parent)" \
 	test "$(json_get "$test_tmp/processes.json" summary.processes)" -eq 5
-check "processes: the total RSS adds every child's" test \
-	"$(json_get "$test_tmp/processes.json" summary.rss_peak_total_bytes)" -gt \
+check "processes: the summed RSS adds every child's (shared pages once per process)" test \
+	"$(json_get "$test_tmp/processes.json" summary.rss_sum_peak_bytes)" -gt \
 	"$(($(json_get "$test_tmp/processes.json" summary.rss_peak_parent_bytes) * 2))"
 check "threads: one pid" test "$(pids threads | distinct)" -eq 1
 check "threads: one tid per task" test "$(tids threads | distinct)" -eq 4
@@ -105,7 +105,7 @@ bad() { # bad "what" PATTERN ARGS...
 		fail "$what" "status $status" "$(cat "$test_tmp/bad.err")"
 	fi
 }
-bad "unknown strategy: exit 2 and the valid names" "strategies: blocking processes threads epoll" nonesuch sleep
+bad "unknown strategy: exit 2 and the valid names" "strategies: blocking processes threads pool prefork epoll" nonesuch sleep
 bad "unknown workload: exit 2 and the valid names" "workloads: sleep" threads nonesuch
 bad "-n abc names --tasks" "--tasks: 'abc'" threads sleep -n abc
 bad "-n 0 names --tasks" "--tasks: '0'" threads sleep -n 0
@@ -117,8 +117,37 @@ bad "--jobs 0 names --jobs" "--jobs: '0'" threads sleep --jobs 0
 bad "a missing strategy and workload" "a strategy and a workload are needed" threads
 bad "an option of another workload" "--size does not apply to the sleep workload" threads sleep --size 4K
 bad "an unknown option" "unknown option" threads sleep --frobnicate
+bad "--json naming a folder: exit 2 before any task" "a folder, not a file" \
+	threads sleep --delay 10ms --json "$test_tmp"
+bad "--delay in hex is refused (decimal only)" "--delay: '0x10'" threads sleep --delay 0x10
+bad "--delay as a hex float is refused" "--delay: '0x1p3'" threads sleep --delay 0x1p3
+bad "--size in hex is refused" "--size: '0x10'" threads file --size 0x10
+bad "--seed in hex is refused" "--seed: '0x10'" threads sleep --seed 0x10
 bad "--json into a folder that does not exist: exit 2 before any task" "cannot write there" \
 	threads sleep --delay 10ms --json "$test_tmp/no/such/dir/r.json"
+bad "--pool under a strategy with no file pool" "--pool does not apply to the threads strategy" \
+	threads file --pool 2
+bad "--inline under a strategy with no file pool" "--inline does not apply to the uring strategy" \
+	uring file --inline
+bad "--inline and --pool together" "--pool and --inline cannot be used together" epoll file --pool 2 --inline
+bad "--format without --list" "--format applies to --list only" --format tsv
+bad "--list --format of an unknown kind" "--format: 'xml'" --list --format xml
+# --list --format tsv: the header, then one line of six fields per strategy and workload,
+# the same names as the human listing.
+tsv=$("$IOSTRAT" --list --format tsv)
+check "--list --format tsv: the header line" test "$(head -n 1 <<<"$tsv")" = \
+	"$(printf 'kind\tname\tworkloads\tavailable\treason\tsummary')"
+check "--list --format tsv: six fields on every line" \
+	test "$(awk -F'\t' 'NF != 6' <<<"$tsv" | wc -l)" -eq 0
+check "--list --format tsv: every strategy and workload of the listing" test \
+	"$(awk -F'\t' 'NR > 1 { print $2 }' <<<"$tsv" | sort | tr '\n' ' ')" = \
+	"$("$IOSTRAT" --list | awk '/^  [a-z]/ { print $1 }' | sort | tr '\n' ' ')"
+check "--list --format tsv: epoll runs sleep,file,http and is available" \
+	grep -qxP 'strategy\tepoll\tsleep,file,http\tyes\t\tone thread.*' <<<"$tsv"
+check "--list --format tsv: workloads have '-' for workloads" \
+	grep -qxP 'workload\tfile\t-\t(yes\t|no\t.+)\t.+' <<<"$tsv"
+check "--list --format tsv: available is yes or no, a reason exactly when no" \
+	test "$(awk -F'\t' 'NR > 1 && !(($4 == "yes" && $5 == "") || ($4 == "no" && $5 != ""))' <<<"$tsv" | wc -l)" -eq 0
 # Every option --help lists is one the parser knows (an unknown one would say so), and there
 # are as many as the workloads need.
 help_options=$("$IOSTRAT" --help | grep -oE '^ +(-[a-z], )?--[a-z-]+' | grep -oE -- '--[a-z-]+' | sort -u)
@@ -133,6 +162,72 @@ check "an option --help does not list is refused as unknown" \
 check "--list names every strategy and workload" bash -c "
 	out=\$('$IOSTRAT' --list); for n in blocking processes threads epoll sleep; do grep -q \"  \$n \" <<<\"\$out\" || exit 1; done"
 check "--version prints the version" grep -qE '^iostrat [0-9]+\.[0-9]+\.[0-9]+' <("$IOSTRAT" --version)
+
+# --- hostile surroundings: closed descriptors, a full stdout, odd --json targets ----------
+"$IOSTRAT" threads sleep -n 2 --delay 10ms --json "$test_tmp/closed.json" >&- 2>/dev/null
+status=$?
+check "stdout closed: exit 0 (was $status)" test "$status" -eq 0
+check "stdout closed: the result is JSON with both tasks, no task line in it" \
+	test "$(json_get "$test_tmp/closed.json" tasks.#)" -eq 2 -a "$(grep -c '^Time:' "$test_tmp/closed.json")" -eq 0
+"$IOSTRAT" threads sleep -n 2 --delay 10ms --json "$test_tmp/closed0.json" <&- 2>&- >/dev/null
+check "stdin and stderr closed: the result is written" test "$(json_get "$test_tmp/closed0.json" tasks.#)" -eq 2
+"$IOSTRAT" threads sleep -n 2 --delay 10ms --json "$test_tmp/full.json" >/dev/full 2>"$test_tmp/full.err"
+status=$?
+check "stdout on a full device: exit 1 (was $status), and stderr says so" \
+	test "$status" -eq 1 -a "$(grep -c 'writing standard output: No space left' "$test_tmp/full.err")" -eq 1
+check "stdout on a full device: the result is still written" test "$(json_get "$test_tmp/full.json" tasks.#)" -eq 2
+if [ "$(id -u)" -eq 0 ]; then
+	mknod "$test_tmp/fulldev" c 1 7
+	"$IOSTRAT" threads sleep -n 1 --delay 1ms -q --json "$test_tmp/fulldev" >/dev/null 2>"$test_tmp/fulldev.err"
+	status=$?
+	check "--json on a device: written in place, exit 1 with the device's error (was $status)" \
+		test "$status" -eq 1 -a "$(grep -c 'No space left' "$test_tmp/fulldev.err")" -eq 1
+	check "--json on a device: the device is still a device" test -c "$test_tmp/fulldev"
+else
+	echo "skip - --json on a device node: mknod needs root"
+fi
+mkfifo "$test_tmp/result.fifo"
+timeout 10 cat "$test_tmp/result.fifo" >"$test_tmp/fifo-read.json" &
+reader=$!
+"$IOSTRAT" threads sleep -n 2 --delay 1ms -q --json "$test_tmp/result.fifo" >/dev/null 2>&1
+status=$?
+wait "$reader"
+check "--json on a FIFO: exit 0, the FIFO stays a FIFO" test "$status" -eq 0 -a -p "$test_tmp/result.fifo"
+check "--json on a FIFO: the reader got the document" test "$(json_get "$test_tmp/fifo-read.json" tasks.#)" -eq 2
+long=$(printf 'r%.0s' $(seq 250)).json
+run_ok longname threads sleep -n 1 --delay 1ms -q --json "$test_tmp/$long"
+check "--json with a 255-byte name: exit 0 and written (the temporary name fits NAME_MAX)" \
+	test "$(status_of longname)" -eq 0 -a "$(json_get "$test_tmp/$long" tasks.#)" -eq 1
+check "--json with a 255-byte name: no temporary file left" \
+	test "$(find "$test_tmp" -name '*.tmp.*' | wc -l)" -eq 0
+# The folder of --json renamed while the run goes on: the result follows it, the message says
+# so, no temporary file is left.
+mkdir "$test_tmp/before"
+"$IOSTRAT" threads sleep -n 2 --delay 600ms -q --json "$test_tmp/before/r.json" >/dev/null 2>"$test_tmp/moved.err" &
+pid=$!
+sleep 0.3
+mv "$test_tmp/before" "$test_tmp/after"
+wait "$pid"
+status=$?
+check "--json's folder renamed mid-run: exit 1 and the message says it was renamed (was $status)" \
+	test "$status" -eq 1 -a "$(grep -c 'was renamed during the run: the result is in' "$test_tmp/moved.err")" -eq 1
+check "--json's folder renamed mid-run: the result is in the renamed folder, and nothing else" \
+	test "$(ls "$test_tmp/after")" = r.json -a "$(json_get "$test_tmp/after/r.json" tasks.#)" -eq 2
+# Sleeping tasks hold no descriptor each: more of them than ulimit -n allows all sleep.
+(
+	ulimit -n 1024
+	"$IOSTRAT" threads sleep -n 1100 --delay 300ms -q --json "$test_tmp/nofile.json" >/dev/null 2>&1
+)
+check "threads sleep -n 1100 under ulimit -n 1024: every task ok (no descriptor per sleep)" \
+	test "$(json_get "$test_tmp/nofile.json" summary.tasks_ok)" -eq 1100
+run_ok seedmax epoll sleep -n 1 --delay 1ms --seed 18446744073709551615 --json "$test_tmp/seedmax.json"
+check "--seed 2^64-1: printed as given" grep -qx 'Seed: 18446744073709551615' "$test_tmp/seedmax.out"
+check "--seed 2^64-1: in the result as a string of its digits, not a negative number" \
+	test "$(json_get "$test_tmp/seedmax.json" params.seed)" = '"18446744073709551615"' -o \
+	"$(json_get "$test_tmp/seedmax.json" params.seed)" = 18446744073709551615
+run_ok seedtop epoll sleep -n 1 --delay 1ms --seed 9223372036854775807 --json "$test_tmp/seedtop.json"
+check "--seed 2^63-1: in the result as an integer" \
+	test "$(json_get "$test_tmp/seedtop.json" params.seed)" = 9223372036854775807
 
 # --- a process or thread limit reached part-way (as an ordinary user, ulimit -u) ----------
 if [ "$(id -u)" -eq 0 ] && command -v setpriv >/dev/null; then
@@ -154,6 +249,23 @@ if [ "$(id -u)" -eq 0 ] && command -v setpriv >/dev/null; then
 			test "$(json_get "$doc" 'tasks.*.error' | grep -cE '(fork|pthread_create): Resource temporarily unavailable')" -eq $((40 - ok))
 		check "$strategy at the process limit: stderr says what failed" grep -qE 'failed after [0-9]+' "$test_tmp/limit-$strategy.err"
 	done
+	# threads_peak against the kernel's count seen from outside (/proc/PID/status), while
+	# thread creation fails part-way: the peak is counted after each start, so it cannot be
+	# missed (a rate-limited sample saw 2 of the threads alive).
+	setpriv --reuid=nobody --regid=nogroup --clear-groups --inh-caps=-all bash -c \
+		"ulimit -u 12 && exec '$IOSTRAT' threads sleep -n 40 --delay 1 -q --json '$test_tmp/peak.json'" \
+		>/dev/null 2>&1 &
+	pid=$!
+	outside=0
+	for _ in $(seq 16); do
+		seen=$(awk '/^Threads:/ { print $2 }' "/proc/$pid/status" 2>/dev/null)
+		[ "${seen:-0}" -gt "$outside" ] && outside=$seen
+		sleep 0.05
+	done
+	wait "$pid"
+	peak=$(json_get "$test_tmp/peak.json" summary.threads_peak)
+	check "threads at the process limit: threads_peak $peak is what /proc showed from outside ($outside)" \
+		test "$outside" -gt 2 -a "$peak" -ge "$outside" -a "$peak" -le $((outside + extra))
 else
 	echo "skip - the process-limit checks need root (to run as nobody with ulimit -u)"
 fi
@@ -171,17 +283,36 @@ interrupt() { # interrupt STRATEGY SIGNAL: a 5-s run stopped after 0.5 s
 	local status=$? took_ms=$((($(date +%s%N) - sent) / 1000000))
 	local expect=130
 	[ "$signal" = TERM ] && expect=143
+	[ "$signal" = HUP ] && expect=129
 	check "$strategy, SIG$signal: exit $expect" test "$status" -eq "$expect"
 	check "$strategy, SIG$signal: stopped within a second (took $took_ms ms)" test "$took_ms" -lt 1000
 	check "$strategy, SIG$signal: every task in the result, cancelled" \
 		test "$(json_get "$doc" 'tasks.*.status' | grep -c '^cancelled$')" -eq 6
 	check "$strategy, SIG$signal: the result says it was interrupted" test "$(json_get "$doc" interrupted)" = "SIG$signal"
 	check "$strategy, SIG$signal: no process of the run is left" bash -c "! pgrep -f -- '[-]-json $doc' >/dev/null"
+	check "$strategy, SIG$signal: no temporary file is left" test "$(find "$test_tmp" -name '*.tmp.*' | wc -l)" -eq 0
 }
 for strategy in blocking processes threads epoll; do
 	interrupt "$strategy" INT
 done
 interrupt processes TERM
 interrupt epoll TERM
+interrupt processes HUP
+interrupt threads HUP
+
+# The parent killed outright: its children die with it (PR_SET_PDEATHSIG), none is orphaned.
+"$IOSTRAT" processes sleep -n 3 --delay 30 -q >/dev/null 2>&1 &
+pid=$!
+sleep 0.5
+children=$(pgrep -P "$pid" | tr '\n' ' ')
+kill -KILL "$pid"
+wait "$pid" 2>/dev/null
+sleep 0.3
+# alive: there and not a zombie (an init that does not reap keeps zombies)
+left=$(for child in $children; do
+	grep -qv '^[0-9]* (.*) Z ' "/proc/$child/stat" 2>/dev/null && echo "$child"
+done)
+check "parent killed with SIGKILL: its 3 children die with it (${children:-none seen})" \
+	test "$(wc -w <<<"$children")" -eq 3 -a -z "$left"
 
 test_summary

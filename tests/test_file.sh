@@ -174,7 +174,9 @@ check "a damaged file is reported before timing too" grep -q "f0000003: .*its ta
 # --- the disk fills up while the set is made: a clear error, nothing left half-made ---
 full=$test_tmp/full
 mkdir "$full"
-if mount -t tmpfs -o size=2M tmpfs "$full" 2>/dev/null; then
+# Room for the bytes (statvfs says so) but for 2 files only (nr_inodes): the disk fills while
+# the set is made.
+if mount -t tmpfs -o size=8M,nr_inodes=4 tmpfs "$full" 2>/dev/null; then
 	test_cleanups+=("umount '$full'")
 	"$IOSTRAT" blocking file -n 4 --size 1M --dir "$full/set" >/dev/null 2>"$test_tmp/full.err"
 	check "a full disk while making the set: exit 2 and the reason" \
@@ -186,6 +188,41 @@ if mount -t tmpfs -o size=2M tmpfs "$full" 2>/dev/null; then
 else
 	echo "skip - full disk: cannot mount a small tmpfs here (needs root)"
 fi
+
+# --- a set larger than the free space: refused before a byte is written (statvfs) ---
+small=$test_tmp/small
+mkdir "$small"
+if mount -t tmpfs -o size=2M tmpfs "$small" 2>/dev/null; then
+	test_cleanups+=("umount '$small'")
+	"$IOSTRAT" blocking file -n 4 --size 1M --dir "$small/set" >/dev/null 2>"$test_tmp/small.err"
+	check "a set larger than the free space: exit 2, naming the space needed and free" \
+		[ $? = 2 -a "$(grep -c "the file system has .* GiB free" "$test_tmp/small.err")" = 1 ]
+	check "a set larger than the free space: nothing written" [ -z "$(ls -A "$small/set")" ]
+	umount "$small" && test_cleanups=("${test_cleanups[@]/"umount '$small'"/}")
+else
+	echo "skip - free space: cannot mount a small tmpfs here (needs root)"
+fi
+"$IOSTRAT" blocking file -n 2 --size 1T --dir "$test_tmp/huge" >/dev/null 2>"$test_tmp/huge.err"
+check "--size 1T: refused at once, exit 2, nothing written" \
+	[ $? = 2 -a "$(grep -c "GiB free" "$test_tmp/huge.err")" = 1 -a -z "$(ls -A "$test_tmp/huge")" ]
+
+# --- Ctrl-C while one large file of the set is written: seen within a chunk; exit 130, a
+# result with every task cancelled, nothing half-made left ---
+"$IOSTRAT" blocking file -n 1 --size 2G --dir "$test_tmp/making" --json "$test_tmp/making.json" \
+	>/dev/null 2>"$test_tmp/making.err" &
+pid=$!
+test_cleanups+=("kill -KILL $pid 2>/dev/null")
+sleep 0.3
+started=$(date +%s%N)
+kill -INT "$pid"
+wait "$pid"
+status=$?
+took_ms=$((($(date +%s%N) - started) / 1000000))
+check "Ctrl-C while the set is made: exit 130 within a second (was $status, took $took_ms ms)" \
+	[ "$status" = 130 -a "$took_ms" -lt 1000 ]
+check "Ctrl-C while the set is made: a result, every task cancelled" \
+	[ "$(get making interrupted)" = SIGINT -a "$(get making summary.tasks_cancelled)" = 1 ]
+check "Ctrl-C while the set is made: no half-made file left" [ -z "$(ls -A "$test_tmp/making")" ]
 
 # --- more files open at once than the descriptor limit allows ---
 (

@@ -352,7 +352,7 @@ else
 			"inflight_peak $(json_get "$json" summary.inflight_peak), connections $(json_get "$json" summary.connections)"
 	fi
 
-	# The multi handle is epoll's (strategies/http_multi.c): at most -j idle connections kept, so
+	# The multi handle is the loops' (strategies/loop_http.c): at most -j idle connections kept, so
 	# each slot's connection is reused by its next tasks (libcurl's own bound of 4 x the
 	# handles in the multi handle closed some: 124 for 20,000 requests over 100 slots).
 	json=$test_tmp/http-keepalive.json

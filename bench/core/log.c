@@ -4,6 +4,7 @@
  * elsewhere. */
 #include <errno.h>
 #include <inttypes.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -13,15 +14,26 @@
 #include "log.h"
 #include "workload.h"
 
+static _Atomic int log_error; /* the first errno of a failed write, or 0 */
+
+int log_stdout_error(void)
+{
+	return log_error;
+}
+
 void log_write(const char *text, size_t len)
 {
 	while (len > 0) {
 		ssize_t done = write(STDOUT_FILENO, text, len);
 		if (done < 0 && errno == EINTR)
 			continue;
-		if (done <= 0)
-			return; /* stdout is gone (a closed pipe): the result document still counts
-				 */
+		if (done <= 0) {
+			/* remembered for the exit status; the result still counts */
+			int none = 0;
+			atomic_compare_exchange_strong(&log_error, &none,
+						       done < 0 ? errno : EIO);
+			return;
+		}
 		text += done;
 		len -= (size_t)done;
 	}

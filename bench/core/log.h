@@ -10,5 +10,7 @@ void log_task_start(const struct run *run, const struct task *task);
 void log_task_done(const struct run *run, const struct task *task);
 /* One whole line (or several) with one write(), retried on EINTR and short writes. */
 void log_write(const char *text, size_t len);
+/* The errno of the first write to standard output that failed, or 0. */
+int log_stdout_error(void);
 
 #endif

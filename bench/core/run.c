@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -37,6 +38,7 @@ int64_t run_elapsed_ns(const struct run *run)
 }
 
 static void forget_ids(void);
+static int stat_threads(char *buf, ssize_t len);
 
 static void run_register_atfork(void)
 {
@@ -97,9 +99,37 @@ int run_install_signals(void)
 	action.sa_handler = run_on_signal;
 	sigemptyset(&action.sa_mask);
 	action.sa_flags = 0; /* no SA_RESTART: a blocking call returns EINTR */
-	if (sigaction(SIGINT, &action, NULL) < 0 || sigaction(SIGTERM, &action, NULL) < 0)
+	/* a closed terminal (SIGHUP) stops the run as SIGTERM does: with a result */
+	if (sigaction(SIGINT, &action, NULL) < 0 ||
+	    sigaction(SIGTERM, &action, NULL) < 0 ||
+	    sigaction(SIGHUP, &action, NULL) < 0)
 		return -errno;
 	signal(SIGPIPE, SIG_IGN);
+	return 0;
+}
+
+const char *run_signal_name(int signo)
+{
+	switch (signo) {
+	case SIGINT:
+		return "SIGINT";
+	case SIGTERM:
+		return "SIGTERM";
+	case SIGHUP:
+		return "SIGHUP";
+	default:
+		return "a signal";
+	}
+}
+
+int run_child_init(pid_t parent_pid)
+{
+	/* the kernel kills this child when the parent dies; and if the parent
+	 * died before the call, nobody would: getppid() says so */
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
+		return -errno;
+	if (getppid() != parent_pid)
+		_exit(128 + SIGKILL);
 	return 0;
 }
 
@@ -128,7 +158,7 @@ int run_init(struct run *run)
 	run->parent_pid = getpid();
 	run->processes = 1;
 	run->threads_peak = 1;
-	return 0;
+	return memory_run_init(run);
 }
 
 void run_free(struct run *run)
@@ -136,6 +166,7 @@ void run_free(struct run *run)
 	if (run->tasks != NULL)
 		munmap(run->tasks, run->tasks_map_bytes);
 	run->tasks = NULL;
+	memory_run_free(run);
 	free(run->params.argv_joined);
 	run->params.argv_joined = NULL;
 }
@@ -192,7 +223,8 @@ void run_cancel_pending(struct run *run)
 	}
 }
 
-/* Threads of this process as the kernel counts them: field 20 of /proc/self/stat. */
+/* Threads of this process as the kernel counts them: field 20 of
+ * /proc/self/stat. */
 int run_count_threads(void)
 {
 	char buf[1024];
@@ -201,6 +233,11 @@ int run_count_threads(void)
 		return -1;
 	ssize_t len = read(fd, buf, sizeof(buf) - 1);
 	close(fd);
+	return stat_threads(buf, len);
+}
+
+static int stat_threads(char *buf, ssize_t len)
+{
 	if (len <= 0)
 		return -1;
 	buf[len] = '\0';
@@ -223,6 +260,31 @@ void run_sample_threads(struct run *run, bool force)
 	int threads = run_count_threads();
 	if (threads > run->threads_peak)
 		run->threads_peak = threads;
+	memory_sample_parent(run, force);
+}
+
+void run_thread_started(struct run *run)
+{
+	/* the count only grows when a thread starts, so a count after each
+	 * start cannot miss the peak; the open descriptor spares two calls */
+	static int stat_fd = -1;
+	static pid_t stat_pid;
+	char buf[1024];
+
+	if (stat_fd >= 0 && stat_pid != getpid()) {
+		close(stat_fd); /* a forked child: the descriptor is the parent's */
+		stat_fd = -1;
+	}
+	if (stat_fd < 0) {
+		stat_fd = open("/proc/self/stat", O_RDONLY | O_CLOEXEC);
+		stat_pid = getpid();
+	}
+	int threads = stat_fd >= 0 ? stat_threads(buf, pread(stat_fd, buf,
+							   sizeof(buf) - 1, 0))
+				   : run_count_threads();
+	if (threads > run->threads_peak)
+		run->threads_peak = threads;
+	run->threads_sampled_ns = run_now_ns();
 }
 
 void run_inflight_add(struct run *run, long delta)
@@ -236,14 +298,18 @@ void run_inflight_add(struct run *run, long delta)
 	}
 	if (delta > 0)
 		run_sample_threads(run, false);
+	else
+		memory_task_done(run);
 }
 
 void run_task_blocking(struct run *run, struct task *task)
 {
 	run_task_started(run, task);
+	memory_task_running(run, 1);
 	if (run_stopping())
 		task->status = TASK_CANCELLED;
 	else
 		run->params.workload->task_run(run, task);
+	memory_task_running(run, -1);
 	run_task_finished(run, task);
 }

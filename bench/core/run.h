@@ -8,6 +8,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "memory.h"
+
 struct strategy;
 struct workload;
 
@@ -32,6 +34,7 @@ struct task {
 	int64_t end_ns;		    /* monotonic, since run start; -1 when never finished */
 	int64_t delay_ns;	    /* sleep: how long; http: how long the server holds it */
 	uint64_t bytes;		    /* file and http: bytes read */
+	int64_t work_ns;	    /* file: in the content check; http: CPU in the parse */
 	int threads_seen;	    /* processes: threads of the child process (kernel count) */
 	int http_status;	    /* http: response code, 0 when none */
 	char error[TASK_ERROR_LEN]; /* what went wrong, "" when ok */
@@ -62,10 +65,15 @@ struct params {
 	enum cache_mode cache;	  /* --cache warm|cold */
 	long pool_threads;	  /* --pool: epoll's file worker threads */
 	bool inline_reads;	  /* --inline: epoll reads files in the loop thread */
+	bool use_select;	  /* --select: poll waits with select() */
+	uint64_t stack_bytes;	  /* --stack: coroutines: each coroutine's stack */
+	bool minimal_switch;	  /* --switch minimal: coroutines without swapcontext */
+	bool check_off;		  /* --check off: the content is not checked */
 	/* http */
 	const char *url;       /* --url */
 	const char *urls_file; /* --urls */
 	int64_t timeout_ns;    /* --timeout */
+	bool body_discard;     /* --body discard: bodies counted, not parsed */
 	char *argv_joined;     /* the command line, for the result document */
 };
 
@@ -89,13 +97,17 @@ struct run {
 	int64_t threads_sampled_ns;  /* when threads were last counted */
 	uint64_t rss_children_bytes; /* sum of reaped children's peak RSS */
 	uint64_t stack_reserved_bytes; /* address space reserved for thread stacks, at peak */
+	struct memory_run memory;      /* per-process memory, each page once (memory.h) */
+	uint64_t stack_resident_bytes; /* of the coroutines' stacks, resident at the end */
+	uint64_t coroutine_switches;   /* coroutines: context switches made */
+	const char *coroutine_switch;  /* coroutines: "swapcontext" or "minimal" */
 	long queue_depth_peak;	       /* uring: deepest submission queue reached */
 	const char *mode;	   /* how the strategy ran the workload, e.g. "pool" or "inline" */
 	int harness_error;	   /* errno of a failure that stopped the run early, or 0 */
 	char harness_message[160]; /* what that failure was */
 };
 
-/* The stop flag and descriptor: set by SIGINT/SIGTERM. run_stop_fd becomes readable then, so
+/* The stop flag and descriptor: set by SIGINT/SIGTERM/SIGHUP. run_stop_fd becomes readable then, so
  * anything that waits (ppoll, epoll_wait, io_uring) can wait on it too. The flag is atomic
  * (lock-free, so safe in a signal handler) because every thread reads it. */
 extern _Atomic int run_stop_signal;
@@ -107,6 +119,11 @@ int run_init(struct run *run);
 void run_free(struct run *run);
 int run_install_signals(void);
 bool run_stopping(void);
+/* "SIGINT", "SIGTERM", "SIGHUP": the stop signal's name. */
+const char *run_signal_name(int signo);
+/* In a child just forked from parent_pid: die with the parent (SIGKILL when
+ * it dies; _exit at once when it is already gone). 0 or -errno. */
+int run_child_init(pid_t parent_pid);
 pid_t run_gettid(void);
 
 /* Record the start / the end of a task in its record and print its line (unless quiet). */
@@ -120,6 +137,9 @@ void run_cancel_pending(struct run *run);
 /* Bookkeeping for strategies: in-flight counts and kernel thread counts (rate-limited). */
 void run_inflight_add(struct run *run, long delta);
 void run_sample_threads(struct run *run, bool force);
+/* Count the threads now, after a thread was started: the peak cannot be missed
+ * (called by the thread that starts them, after each start). */
+void run_thread_started(struct run *run);
 int run_count_threads(void);
 
 /* Run one task from start to end with the workload's blocking implementation, in the calling

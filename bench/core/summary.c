@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "heap.h"
+#include "memory.h"
 #include "minheap.h"
 #include "summary.h"
 #include "version.h"
@@ -123,7 +124,9 @@ void summary_compute(const struct run *run, const struct summary_start *start, s
 	out->heap_peak_bytes = heap_peak_bytes();
 	out->heap_end_bytes = heap_current_bytes();
 	out->rss_peak_parent_bytes = (uint64_t)self.ru_maxrss * 1024;
-	out->rss_peak_total_bytes = out->rss_peak_parent_bytes + run->rss_children_bytes;
+	out->rss_sum_peak_bytes =
+	    out->rss_peak_parent_bytes + run->rss_children_bytes;
+	memory_summarize(run, &out->memory);
 
 	double *durations = malloc((size_t)tasks * sizeof(*durations));
 	int64_t *ideal = malloc((size_t)tasks * sizeof(*ideal));
@@ -201,16 +204,20 @@ void summary_print(const struct run *run, const struct summary *s, FILE *out)
 		print_bytes(out, "  heap peak", s->heap_peak_bytes);
 		print_bytes(out, " (at main()", run->heap_at_main_bytes);
 		print_bytes(out, ", at the end", s->heap_end_bytes);
-		fprintf(out, ");");
+		fprintf(out, ")\n");
 	} else {
-		fprintf(out, "  heap not measured in this build (sanitizer);");
+		fprintf(out, "  heap not measured in this build (sanitizer)\n");
 	}
-	print_bytes(out, " peak RSS", s->rss_peak_total_bytes);
-	fprintf(out, " over %ld process%s\n", run->processes, run->processes == 1 ? "" : "es");
+	memory_print(run, &s->memory, s->rss_sum_peak_bytes, out);
 	fprintf(out, "  threads peak %ld in one process; tasks in flight peak %ld",
 		run->threads_peak, s->inflight_peak);
 	if (run->stack_reserved_bytes > 0)
 		print_bytes(out, "; thread stacks reserve", run->stack_reserved_bytes);
+	if (run->stack_resident_bytes > 0)
+		print_bytes(out, ", resident", run->stack_resident_bytes);
+	else if (run->stack_reserved_bytes > 0 && run->memory.on)
+		print_bytes(out, ", resident",
+			    run->memory.stack_resident_bytes);
 	if (run->queue_depth_peak > 0)
 		fprintf(out, "; queue depth peak %ld", run->queue_depth_peak);
 	fprintf(out, "\n  task time p50 %.6f s, p90 %.6f s, p99 %.6f s, max %.6f s\n",
@@ -263,6 +270,9 @@ static json_t *host_document(void)
 	const char *liburing = IOSTRAT_LIBURING_VERSION;
 	json_object_set_new(host, "liburing",
 			    liburing != NULL ? json_string(liburing) : json_null());
+	const char *libuv = IOSTRAT_LIBUV_VERSION;
+	json_object_set_new(host, "libuv",
+			    libuv != NULL ? json_string(libuv) : json_null());
 	json_object_set_new(host, "commit", json_string(IOSTRAT_COMMIT));
 	return host;
 }
@@ -304,16 +314,24 @@ json_t *summary_document(const struct run *run, const struct summary *s)
 			    json_string(p->argv_joined != NULL ? p->argv_joined : ""));
 	json_object_set_new(doc, "started_at", json_string(when));
 	json_object_set_new(doc, "interrupted",
-			    run_stop_signal == SIGINT	 ? json_string("SIGINT")
-			    : run_stop_signal == SIGTERM ? json_string("SIGTERM")
-							 : json_null());
+			    run_stop_signal != 0
+				? json_string(run_signal_name(run_stop_signal))
+				: json_null());
 	json_object_set_new(doc, "harness_error",
 			    run->harness_message[0] != '\0' ? json_string(run->harness_message)
 							    : json_null());
 
 	json_object_set_new(params, "tasks", json_integer(p->tasks));
 	json_object_set_new(params, "jobs", json_integer(run_jobs(run)));
-	json_object_set_new(params, "seed", json_integer((json_int_t)p->seed));
+	/* jansson's integers are signed 64-bit: a seed from 2^63 is a string of
+	 * its digits, never a negative number */
+	if (p->seed <= (uint64_t)INT64_MAX) {
+		json_object_set_new(params, "seed", json_integer((json_int_t)p->seed));
+	} else {
+		char digits[24];
+		snprintf(digits, sizeof(digits), "%" PRIu64, p->seed);
+		json_object_set_new(params, "seed", json_string(digits));
+	}
 	json_object_set_new(params, "quiet", json_boolean(p->quiet));
 	if (p->workload->params_json != NULL)
 		p->workload->params_json(run, params);
@@ -341,10 +359,15 @@ json_t *summary_document(const struct run *run, const struct summary *s)
 					    : json_null());
 	json_object_set_new(summary, "rss_peak_parent_bytes",
 			    json_integer((json_int_t)s->rss_peak_parent_bytes));
-	json_object_set_new(summary, "rss_peak_total_bytes",
-			    json_integer((json_int_t)s->rss_peak_total_bytes));
-	json_object_set_new(summary, "stack_reserved_bytes",
-			    json_integer((json_int_t)run->stack_reserved_bytes));
+	json_object_set_new(summary, "rss_sum_peak_bytes",
+			    json_integer((json_int_t)s->rss_sum_peak_bytes));
+	memory_json_summary(run, &s->memory, summary);
+	if (run->coroutine_switches > 0)
+		json_object_set_new(summary, "coroutine_switches",
+				    json_integer((json_int_t)run->coroutine_switches));
+	if (run->coroutine_switch != NULL)
+		json_object_set_new(summary, "coroutine_switch",
+				    json_string(run->coroutine_switch));
 	json_object_set_new(summary, "processes", json_integer(run->processes));
 	json_object_set_new(summary, "threads_peak", json_integer(run->threads_peak));
 	json_object_set_new(summary, "threads_end", json_integer(run->threads_end));
@@ -382,6 +405,7 @@ json_t *summary_document(const struct run *run, const struct summary *s)
 		json_object_set_new(entry, "bytes", json_integer((json_int_t)task->bytes));
 		if (task->http_status != 0)
 			json_object_set_new(entry, "http_status", json_integer(task->http_status));
+		memory_json_task(run, task, entry);
 		json_array_append_new(tasks, entry);
 	}
 	json_object_set_new(doc, "tasks", tasks);

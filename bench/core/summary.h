@@ -18,7 +18,9 @@ struct summary {
 	uint64_t heap_peak_bytes; /* heap peak of the parent process during the run */
 	uint64_t heap_end_bytes;  /* heap in use when the run ended */
 	uint64_t rss_peak_parent_bytes; /* the parent's peak resident memory */
-	uint64_t rss_peak_total_bytes;	/* every process's peak RSS, added */
+	uint64_t rss_sum_peak_bytes;	/* every process's peak RSS, added: shared
+					   pages counted once per process */
+	struct memory_summary memory;	/* each page once (memory.h) */
 	long tasks_ok, tasks_failed, tasks_cancelled;
 	double latency_p50_s, latency_p90_s, latency_p99_s, latency_max_s; /* task durations */
 	long latency_count; /* tasks that have a duration */

@@ -13,7 +13,8 @@ bool units_parse_long(const char *text, long min, long max, long *out)
 {
 	char *end;
 
-	if (text == NULL || *text == '\0' || isspace((unsigned char)*text))
+	/* decimal digits, perhaps after a minus: strtol would also take "+5", " 5" */
+	if (text == NULL || !isdigit((unsigned char)text[text[0] == '-']))
 		return false;
 	errno = 0;
 	long value = strtol(text, &end, 10);
@@ -23,16 +24,46 @@ bool units_parse_long(const char *text, long min, long max, long *out)
 	return true;
 }
 
-/* A non-negative decimal number followed by a suffix; returns the suffix, or NULL. */
-static const char *parse_number(const char *text, double *out)
+bool units_parse_u64(const char *text, uint64_t *out)
 {
 	char *end;
 
-	if (text == NULL || !(isdigit((unsigned char)*text) || *text == '.'))
+	if (text == NULL || !isdigit((unsigned char)*text))
+		return false;
+	errno = 0;
+	unsigned long long value = strtoull(text, &end, 10);
+	if (errno != 0 || *end != '\0')
+		return false;
+	*out = value;
+	return true;
+}
+
+/* A non-negative decimal number (digits, one optional point and digits, an
+ * optional e exponent) followed by a suffix; returns the suffix, or NULL.
+ * strtod alone would take hex ("0x10", "0x1p3"), "inf" and "nan". */
+static const char *parse_number(const char *text, double *out)
+{
+	const char *p = text;
+	char *end;
+
+	if (text == NULL)
 		return NULL;
+	size_t digits = strspn(p, "0123456789");
+	p += digits;
+	if (*p == '.') {
+		size_t fraction = strspn(p + 1, "0123456789");
+		digits += fraction;
+		p += 1 + fraction;
+	}
+	if (digits == 0)
+		return NULL;
+	if ((*p == 'e' || *p == 'E') && isdigit((unsigned char)p[1 + (p[1] == '-' ||
+								      p[1] == '+')]))
+		p += 1 + (p[1] == '-' || p[1] == '+');
+	p += strspn(p, "0123456789");
 	errno = 0;
 	double value = strtod(text, &end);
-	if (errno != 0 || end == text || !isfinite(value) || value < 0)
+	if (errno != 0 || end != p || !isfinite(value) || value < 0)
 		return NULL;
 	*out = value;
 	return end;

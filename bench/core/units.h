@@ -8,7 +8,10 @@
 
 /* A whole number from min to max. */
 bool units_parse_long(const char *text, long min, long max, long *out);
-/* "1.5", "1.5s", "250ms", "100us", "20ns": nanoseconds, at least 0. */
+/* A whole number from 0 to 2^64-1, decimal. */
+bool units_parse_u64(const char *text, uint64_t *out);
+/* Durations and sizes are decimal only: "0x10" is refused, not 16.
+ * "1.5", "1.5s", "250ms", "100us", "20ns": nanoseconds, at least 0. */
 bool units_parse_duration(const char *text, int64_t *out_ns);
 /* "4096", "4K", "16M", "1G" (powers of 1024; "KiB", "k" also accepted): bytes. */
 bool units_parse_size(const char *text, uint64_t *out_bytes);

@@ -22,4 +22,9 @@
 #define IOSTRAT_LIBURING_VERSION NULL
 #endif
 
+/* The libuv this build links, or NULL for a build without it. */
+#ifndef IOSTRAT_LIBUV_VERSION
+#define IOSTRAT_LIBUV_VERSION NULL
+#endif
+
 #endif

@@ -19,6 +19,8 @@ struct file_ops {
 	int (*open)(const struct run *run, long index);
 	/* The file's name inside the set's folder ("f0000003"), for messages. */
 	void (*name)(long index, char *buf, size_t len);
+	/* Its path (the set's folder, then the name), for a loop whose open takes a path. */
+	void (*path)(long index, char *buf, size_t len);
 	/* Check len bytes read at offset of the task's file. 0 when they are what the set holds;
 	 * -1 with task->status = TASK_ERROR and task->error saying where and why. */
 	int (*check)(const struct run *run, struct task *task, uint64_t offset, const void *buf,

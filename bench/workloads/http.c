@@ -3,6 +3,7 @@
  * curl_easy_perform() on one easy handle per thread, reused so connections are kept alive; the
  * event loops use the same easy_setup/easy_done hooks (bench/http.h) around their own waiting. */
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
@@ -12,11 +13,15 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <fcntl.h>
 #include <unistd.h>
 
 #include "http.h"
 #include "../core/log.h"
+#include "../core/units.h"
 #include "../core/version.h"
+#include "../core/wait.h"
 #include "../core/workload.h"
 
 #define HTTP_LISTING_LIMIT 5		 /* posts asked for in each listing */
@@ -25,6 +30,8 @@
 #define HTTP_BODY_FIRST_BYTES 4096	 /* a body buffer starts this large */
 #define HTTP_MAX_REDIRECTS 5		 /* redirects followed, as aiohttp does */
 #define HTTP_URL_MAX 2048		 /* longest URL read from --urls or a state file */
+#define HTTP_URLS_MAX_BYTES (64u << 20)	 /* a --urls source longer than this is refused */
+#define HTTP_URLS_CHUNK_BYTES 65536	 /* bytes per read() of --urls */
 #define HTTP_ARENA_PER_BODY_BYTE 8	 /* arena bytes per body byte: a listing takes ~7 */
 #define HTTP_ARENA_MAX_BYTES (1u << 20)	 /* past this, a parse takes the rest from malloc */
 
@@ -44,9 +51,11 @@ struct http_shared {
 /* The workload's state for one run (run->workload_state). */
 struct http_state {
 	char **urls;		    /* what the tasks fetch: task i fetches urls[i % url_count] */
+	int64_t *url_delays_ns;	    /* what the server holds each one (its delay=) */
 	long url_count;		    /* entries in urls */
+	long url_capacity;	    /* entries allocated in urls and url_delays_ns */
 	struct http_shared *shared; /* counters every process and thread adds to */
-	pthread_key_t easy_key;	    /* each thread's easy handle, reused from task to task */
+	pthread_key_t easy_key;	    /* each thread's struct http_thread */
 	bool easy_key_made;	    /* easy_key exists */
 	bool curl_ready;	    /* curl_global_init succeeded */
 };
@@ -59,6 +68,7 @@ struct http_transfer {
 	size_t body_bytes;		  /* bytes in body */
 	size_t body_capacity;		  /* bytes allocated for body */
 	bool body_too_large;		  /* the body went past HTTP_BODY_MAX_BYTES */
+	bool body_discard;		  /* --body discard: counted, not kept */
 	int socket_errno;		  /* why socket() failed (EMFILE...), or 0 */
 	char curl_error[CURL_ERROR_SIZE]; /* libcurl's own words on a failure */
 };
@@ -117,9 +127,39 @@ static void http_json_free(void *pointer)
 
 /* ---- URLs ---------------------------------------------------------------------------- */
 
-/* Check that text is an http or https URL, append delay=<seconds> to its query when delay_ns
- * is above zero, and return it normalised in *out (malloc'ed). 0, or -1 with why filled. */
-static int http_url_make(const char *text, int64_t delay_ns, char **out, char *why, size_t why_len)
+/* The delay=<seconds> a URL's query already holds: 1 and *delay_ns when there
+ * is one (-1 when it is not decimal seconds, which the server refuses), else 0.
+ */
+static int http_query_delay(CURLU *url, int64_t *delay_ns)
+{
+	char *query = NULL;
+	int found = 0;
+
+	if (curl_url_get(url, CURLUPART_QUERY, &query, 0) != CURLUE_OK)
+		return 0;
+	for (char *item = query; item != NULL && *item != '\0';) {
+		size_t len = strcspn(item, "&");
+		if (strncmp(item, "delay=", 6) == 0) {
+			char value[32];
+			snprintf(value, sizeof(value), "%.*s", (int)len - 6, item + 6);
+			found = 1;
+			*delay_ns = -1;
+			if (strspn(value, "0123456789.") == strlen(value) &&
+			    !units_parse_duration(value, delay_ns))
+				*delay_ns = -1;
+		}
+		item += len + (item[len] == '&');
+	}
+	curl_free(query);
+	return found;
+}
+
+/* Check that text is an http or https URL, append delay=<seconds> to its query
+ * when --delay was given (delay_ns >= 0; a URL that holds a delay= of its own
+ * then is refused), and return it normalised in *out (malloc'ed), with what
+ * the server holds it in *held_ns. 0, or -1 with why filled. */
+static int http_url_make(const char *text, int64_t delay_ns, char **out,
+			 int64_t *held_ns, char *why, size_t why_len)
 {
 	CURLU *url = curl_url();
 	char *scheme = NULL;
@@ -129,6 +169,16 @@ static int http_url_make(const char *text, int64_t delay_ns, char **out, char *w
 	int result = -1;
 
 	*out = NULL;
+	*held_ns = delay_ns > 0 ? delay_ns : 0;
+	for (const char *c = text; *c != '\0'; c++) {
+		if (isspace((unsigned char)*c) || iscntrl((unsigned char)*c)) {
+			snprintf(why, why_len,
+				 "it holds white space or a control character "
+				 "(write a space as %%20)");
+			curl_url_cleanup(url);
+			return -1;
+		}
+	}
 	if (url == NULL) {
 		snprintf(why, why_len, "out of memory");
 		return -1;
@@ -149,6 +199,15 @@ static int http_url_make(const char *text, int64_t delay_ns, char **out, char *w
 		snprintf(why, why_len, "no host name");
 		goto out_free_url;
 	}
+	int64_t own_ns = 0;
+	if (http_query_delay(url, &own_ns) && delay_ns >= 0) {
+		snprintf(why, why_len,
+			 "it holds a delay= of its own, and --delay says another: "
+			 "give one");
+		goto out_free_url;
+	}
+	if (delay_ns < 0 && own_ns > 0)
+		*held_ns = own_ns; /* the server holds it that long: the ideal */
 	if (delay_ns > 0) {
 		char query[32];
 		snprintf(query, sizeof(query), "delay=%lld.%03lld",
@@ -179,15 +238,27 @@ out_free_url:
 	return result;
 }
 
-static int http_add_url(struct http_state *state, char *url)
+/* Append a URL; the list doubles when full, so a long --urls file costs a
+ * linear time. */
+static int http_add_url(struct http_state *state, char *url, int64_t held_ns)
 {
-	char **grown = realloc(state->urls, (size_t)(state->url_count + 1) * sizeof(*grown));
-	if (grown == NULL) {
-		free(url);
-		fprintf(stderr, "iostrat: out of memory for the URL list\n");
-		return -1;
+	if (state->url_count == state->url_capacity) {
+		long capacity = state->url_capacity > 0 ? 2 * state->url_capacity : 16;
+		char **urls = realloc(state->urls, (size_t)capacity * sizeof(*urls));
+		if (urls != NULL)
+			state->urls = urls;
+		int64_t *delays = realloc(state->url_delays_ns,
+					  (size_t)capacity * sizeof(*delays));
+		if (delays != NULL)
+			state->url_delays_ns = delays;
+		if (urls == NULL || delays == NULL) {
+			free(url);
+			fprintf(stderr, "iostrat: out of memory for the URL list\n");
+			return -1;
+		}
+		state->url_capacity = capacity;
 	}
-	state->urls = grown;
+	state->url_delays_ns[state->url_count] = held_ns;
 	state->urls[state->url_count++] = url;
 	return 0;
 }
@@ -204,52 +275,112 @@ static char *http_trim(char *line)
 	return line;
 }
 
-/* --urls FILE: one URL a line; blank lines and lines starting with '#' are skipped. */
-static int http_read_url_file(struct http_state *state, const char *path, int64_t delay_ns)
+/* One line of --urls: blank lines and lines starting with '#' are skipped. */
+static int http_url_line(struct http_state *state, const char *path,
+			 long line_number, char *line, int64_t delay_ns)
 {
 	char why[160];
-	char *line = NULL;
-	size_t line_capacity = 0;
-	long line_number = 0;
-	int result = -1;
-	FILE *file = fopen(path, "r");
+	char *url;
+	int64_t held_ns;
+	char *text = http_trim(line);
 
-	if (file == NULL) {
-		fprintf(stderr, "iostrat: --urls %s: %s\n", path, strerror(errno));
+	if (text[0] == '\0' || text[0] == '#')
+		return 0;
+	if (http_url_make(text, delay_ns, &url, &held_ns, why, sizeof(why)) < 0) {
+		fprintf(stderr,
+			"iostrat: --urls %s, line %ld: '%s' is not a URL iostrat "
+			"fetches: %s\n",
+			path, line_number, text, why);
 		return -1;
 	}
-	for (;;) {
-		errno = 0;
-		if (getline(&line, &line_capacity, file) < 0)
-			break;
-		line_number++;
-		char *text = http_trim(line);
-		if (text[0] == '\0' || text[0] == '#')
-			continue;
-		char *url;
-		if (http_url_make(text, delay_ns, &url, why, sizeof(why)) < 0) {
-			fprintf(
-			    stderr,
-			    "iostrat: --urls %s, line %ld: '%s' is not a URL iostrat fetches: %s\n",
-			    path, line_number, text, why);
-			goto out_close;
-		}
-		if (http_add_url(state, url) < 0)
-			goto out_close;
-	}
-	if (ferror(file)) {
+	return http_add_url(state, url, held_ns);
+}
+
+/* --urls FILE: one URL a line, read with read() so that every limit holds
+ * whatever FILE is (a FIFO, /dev/zero): HTTP_URL_MAX bytes a line,
+ * HTTP_URLS_MAX_BYTES in all, and Ctrl-C stops the reading. */
+static int http_read_url_file(struct http_state *state, const char *path,
+			      int64_t delay_ns)
+{
+	char line[HTTP_URL_MAX + 1];
+	size_t line_len = 0;
+	long line_number = 1;
+	uint64_t total_bytes = 0;
+	int result = -1;
+	struct stat info;
+	char *chunk = NULL;
+	int fd = open(path, O_RDONLY | O_CLOEXEC); /* a FIFO waits for a writer */
+
+	if (fd < 0) {
 		fprintf(stderr, "iostrat: --urls %s: %s\n", path,
-			strerror(errno != 0 ? errno : EIO));
+			run_stopping() ? "interrupted while opening it"
+				       : strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, &info) == 0 && S_ISREG(info.st_mode) &&
+	    (uint64_t)info.st_size > HTTP_URLS_MAX_BYTES) {
+		fprintf(stderr, "iostrat: --urls %s: larger than %u MiB\n", path,
+			HTTP_URLS_MAX_BYTES >> 20);
 		goto out_close;
 	}
+	chunk = malloc(HTTP_URLS_CHUNK_BYTES);
+	if (chunk == NULL) {
+		fprintf(stderr, "iostrat: --urls %s: out of memory\n", path);
+		goto out_close;
+	}
+	for (;;) {
+		ssize_t got = read(fd, chunk, HTTP_URLS_CHUNK_BYTES);
+		if (run_stopping()) {
+			fprintf(stderr, "iostrat: --urls %s: interrupted while reading it\n",
+				path);
+			goto out_close;
+		}
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got < 0) {
+			fprintf(stderr, "iostrat: --urls %s: %s\n", path, strerror(errno));
+			goto out_close;
+		}
+		if (got == 0)
+			break;
+		total_bytes += (uint64_t)got;
+		if (total_bytes > HTTP_URLS_MAX_BYTES) {
+			fprintf(stderr,
+				"iostrat: --urls %s: more than %u MiB: not a list of URLs\n",
+				path, HTTP_URLS_MAX_BYTES >> 20);
+			goto out_close;
+		}
+		for (ssize_t i = 0; i < got; i++) {
+			if (chunk[i] == '\n') {
+				line[line_len] = '\0';
+				if (http_url_line(state, path, line_number, line, delay_ns) < 0)
+					goto out_close;
+				line_len = 0;
+				line_number++;
+			} else if (chunk[i] == '\0' || line_len == HTTP_URL_MAX) {
+				fprintf(stderr,
+					"iostrat: --urls %s, line %ld: %s\n", path, line_number,
+					chunk[i] == '\0'
+					    ? "a NUL byte: not a list of URLs"
+					    : "longer than the longest URL iostrat takes "
+					      "(2048 bytes)");
+				goto out_close;
+			} else {
+				line[line_len++] = chunk[i];
+			}
+		}
+	}
+	line[line_len] = '\0';
+	if (http_url_line(state, path, line_number, line, delay_ns) < 0)
+		goto out_close;
 	if (state->url_count == 0) {
 		fprintf(stderr, "iostrat: --urls %s: no URL in the file (one a line)\n", path);
 		goto out_close;
 	}
 	result = 0;
 out_close:
-	free(line);
-	fclose(file);
+	free(chunk);
+	close(fd);
 	return result;
 }
 
@@ -284,6 +415,37 @@ static int http_read_line(const char *path, char *buf, size_t len)
 	return 0;
 }
 
+/* Is pid the nginx master of the run folder dir, as `scripts/httpd status`
+ * decides: alive, not a zombie, and started with -c dir/nginx.conf (a stale pid
+ * file may name a recycled pid of another program). */
+static bool http_server_alive(int pid, const char *dir)
+{
+	char path[64], conf[1100], buf[4096];
+
+	if (pid <= 0)
+		return false;
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	if (http_read_line(path, buf, sizeof(buf)) < 0 ||
+	    strrchr(buf, ')') == NULL || strrchr(buf, ')')[2] == 'Z')
+		return false;
+	/* nginx rewrites its command line into one string: the arguments are
+	 * joined with spaces, as the script joins them */
+	snprintf(path, sizeof(path), "/proc/%d/cmdline", pid);
+	snprintf(conf, sizeof(conf), "-c %s/nginx.conf ", dir);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t len = fd >= 0 ? read(fd, buf, sizeof(buf) - 2) : -1;
+	if (fd >= 0)
+		close(fd);
+	if (len <= 0)
+		return false;
+	buf[len] = '\0';
+	for (ssize_t i = 0; i < len; i++)
+		buf[i] = buf[i] == '\0' ? ' ' : buf[i];
+	if (buf[len - 1] != ' ')
+		strcat(buf, " ");
+	return strstr(buf, conf) != NULL;
+}
+
 /* The local server's base URL: $IOSTRAT_HTTP_URL, or the url file that `scripts/httpd start`
  * writes into its run folder (while the nginx whose pid is beside it is alive). */
 static int http_server_url(char *url, size_t len)
@@ -307,8 +469,8 @@ static int http_server_url(char *url, size_t len)
 		return -1;
 	}
 	snprintf(path, sizeof(path), "%s/nginx.pid", dir);
-	if (http_read_line(path, pid_text, sizeof(pid_text)) < 0 || atoi(pid_text) <= 0 ||
-	    (kill(atoi(pid_text), 0) < 0 && errno == ESRCH)) {
+	if (http_read_line(path, pid_text, sizeof(pid_text)) < 0 ||
+	    !http_server_alive(atoi(pid_text), dir)) {
 		fprintf(
 		    stderr,
 		    "iostrat: the local HTTP server of %s (%s) is not running any more: start it "
@@ -325,6 +487,7 @@ static int http_server_listings(struct http_state *state, int64_t delay_ns)
 	char base[HTTP_URL_MAX];
 	char text[HTTP_URL_MAX + 128];
 	char why[160];
+	int64_t held_ns;
 
 	if (http_server_url(base, sizeof(base)) < 0)
 		return -1;
@@ -336,12 +499,12 @@ static int http_server_listings(struct http_state *state, int64_t delay_ns)
 		char *url;
 		snprintf(text, sizeof(text), "%s/r/%s/top.json?sort=top&t=day&limit=%d", base,
 			 http_subreddits[i], HTTP_LISTING_LIMIT);
-		if (http_url_make(text, delay_ns, &url, why, sizeof(why)) < 0) {
+		if (http_url_make(text, delay_ns, &url, &held_ns, why, sizeof(why)) < 0) {
 			fprintf(stderr, "iostrat: the local server's URL '%s' is not usable: %s\n",
 				base, why);
 			return -1;
 		}
-		if (http_add_url(state, url) < 0)
+		if (http_add_url(state, url, held_ns) < 0)
 			return -1;
 	}
 	return 0;
@@ -349,15 +512,31 @@ static int http_server_listings(struct http_state *state, int64_t delay_ns)
 
 /* ---- the workload's life --------------------------------------------------------------- */
 
-static void http_easy_free(void *easy)
+/* A thread's transfer machinery, kept from task to task so that its
+ * connection stays open. */
+struct http_thread {
+	CURL *easy;   /* the handle every task of the thread uses */
+	CURLM *multi; /* blocking: its connection cache, which waits on the stop
+		       * descriptor too; NULL until wait_transfer() needs it */
+};
+
+static void http_thread_free(void *thread_state)
 {
-	curl_easy_cleanup(easy);
+	struct http_thread *thread = thread_state;
+
+	if (thread == NULL)
+		return;
+	if (thread->easy != NULL)
+		curl_easy_cleanup(thread->easy);
+	if (thread->multi != NULL)
+		curl_multi_cleanup(thread->multi);
+	free(thread);
 }
 
 static int http_prepare(struct run *run)
 {
 	const struct params *params = &run->params;
-	int64_t delay_ns = params->delay_ns > 0 ? params->delay_ns : 0;
+	int64_t delay_ns = params->delay_ns; /* -1 when not given */
 	struct http_state *state;
 
 	memset(&http_report, 0, sizeof(http_report));
@@ -365,7 +544,7 @@ static int http_prepare(struct run *run)
 		fprintf(stderr, "iostrat: --url and --urls both name what to fetch: give one\n");
 		return -1;
 	}
-	if (delay_ns > HTTP_DELAY_MAX_NS || delay_ns % 1000000LL != 0) {
+	if (delay_ns > HTTP_DELAY_MAX_NS || (delay_ns > 0 && delay_ns % 1000000LL != 0)) {
 		fprintf(stderr, "iostrat: --delay: the local server holds a response from 0 to "
 				"999.999 s, to the millisecond\n");
 		return -1;
@@ -385,7 +564,7 @@ static int http_prepare(struct run *run)
 	state->curl_ready = true;
 	json_object_seed(0);
 	json_set_alloc_funcs(http_json_malloc, http_json_free);
-	int err = pthread_key_create(&state->easy_key, http_easy_free);
+	int err = pthread_key_create(&state->easy_key, http_thread_free);
 	if (err != 0) {
 		fprintf(stderr, "iostrat: pthread_key_create: %s\n", strerror(err));
 		return -1;
@@ -402,12 +581,14 @@ static int http_prepare(struct run *run)
 	if (params->url != NULL) {
 		char why[160];
 		char *url;
-		if (http_url_make(params->url, delay_ns, &url, why, sizeof(why)) < 0) {
+		int64_t held_ns;
+		if (http_url_make(params->url, delay_ns, &url, &held_ns, why,
+				  sizeof(why)) < 0) {
 			fprintf(stderr, "iostrat: --url: '%s' is not a URL iostrat fetches: %s\n",
 				params->url, why);
 			return -1;
 		}
-		if (http_add_url(state, url) < 0)
+		if (http_add_url(state, url, held_ns) < 0)
 			return -1;
 	} else if (params->urls_file != NULL) {
 		if (http_read_url_file(state, params->urls_file, delay_ns) < 0)
@@ -416,7 +597,7 @@ static int http_prepare(struct run *run)
 		return -1;
 	}
 	for (long i = 0; i < params->tasks; i++)
-		run->tasks[i].delay_ns = delay_ns;
+		run->tasks[i].delay_ns = state->url_delays_ns[i % state->url_count];
 	return 0;
 }
 
@@ -429,9 +610,7 @@ static void http_cleanup(struct run *run)
 	if (state->easy_key_made) {
 		/* the main thread's handle (blocking): key destructors run only in threads that end
 		 */
-		CURL *easy = pthread_getspecific(state->easy_key);
-		if (easy != NULL)
-			curl_easy_cleanup(easy);
+		http_thread_free(pthread_getspecific(state->easy_key));
 		pthread_setspecific(state->easy_key, NULL);
 		pthread_key_delete(state->easy_key);
 	}
@@ -445,6 +624,7 @@ static void http_cleanup(struct run *run)
 	for (long i = 0; i < state->url_count; i++)
 		free(state->urls[i]);
 	free(state->urls);
+	free(state->url_delays_ns);
 	if (state->curl_ready)
 		curl_global_cleanup();
 	json_set_alloc_funcs(malloc, free);
@@ -481,6 +661,10 @@ static size_t http_on_body(char *data, size_t size, size_t count, void *userp)
 	if (needed > HTTP_BODY_MAX_BYTES) {
 		transfer->body_too_large = true;
 		return 0; /* libcurl fails the transfer with CURLE_WRITE_ERROR */
+	}
+	if (transfer->body_discard) {
+		transfer->body_bytes += bytes;
+		return bytes;
 	}
 	if (needed > transfer->body_capacity) {
 		size_t capacity =
@@ -569,6 +753,7 @@ static int http_easy_setup(struct run *run, struct task *task, CURL *easy, void 
 		return -1;
 	}
 	transfer->shared = ((struct http_state *)run->workload_state)->shared;
+	transfer->body_discard = run->params.body_discard;
 	curl_easy_reset(easy);
 	CURLcode rc = curl_easy_setopt(easy, CURLOPT_URL, http_task_url(run, task));
 	if (rc == CURLE_OK)
@@ -686,8 +871,16 @@ static int http_listing(const struct run *run, const struct task *task, json_t *
 	return 0;
 }
 
-/* Parse the body; a listing is printed, any other JSON only counted. */
-static void http_check_body(const struct run *run, struct task *task,
+static int64_t http_thread_cpu_ns(void)
+{
+	struct timespec now;
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &now);
+	return (int64_t)now.tv_sec * 1000000000LL + now.tv_nsec;
+}
+
+/* Parse the body; a listing is printed, any other JSON only counted. The thread's CPU time in
+ * the parse and the listing's check goes into task->work_ns (two clock reads, some 1 us). */
+static void http_parse_body(const struct run *run, struct task *task,
 			    const struct http_transfer *transfer)
 {
 	json_error_t error;
@@ -699,7 +892,7 @@ static void http_check_body(const struct run *run, struct task *task,
 	arena.bytes = malloc(arena.len);
 	http_arena_current = arena.bytes != NULL ? &arena : NULL; /* else malloc for each value */
 	json_t *root = json_loadb(transfer->body != NULL ? transfer->body : "",
-				  transfer->body_bytes, 0, &error);
+				  transfer->body_bytes, JSON_ALLOW_NUL, &error);
 	if (root == NULL) {
 		http_task_error(task, "not JSON: %s (line %d, column %d)", error.text, error.line,
 				error.column);
@@ -753,33 +946,56 @@ static void http_easy_done(struct run *run, struct task *task, CURL *easy, CURLc
 		http_transfer_failed(task, easy, result, transfer);
 	} else if (status != 200) {
 		http_task_error(task, "HTTP status %ld, not 200", status);
+	} else if (transfer->body_discard) {
+		task->status = TASK_OK; /* --body discard: the status is all that is checked */
 	} else {
-		http_check_body(run, task, transfer);
+		int64_t start_ns = http_thread_cpu_ns();
+		http_parse_body(run, task, transfer);
+		task->work_ns += http_thread_cpu_ns() - start_ns;
 	}
 	free(transfer->body);
 	free(transfer);
 }
 
-/* The blocking task: this thread's easy handle (made on its first task, kept for the next so
- * its connection stays open), then curl_easy_perform(). */
+/* This flow's easy handle, made on its first task (a thread's, or a
+ * coroutine's: wait_local_get); its multi handle is made by a blocking
+ * wait_transfer() when it first needs one. */
+static struct http_thread *http_thread_get(struct http_state *state)
+{
+	struct http_thread *thread = wait_local_get(state->easy_key);
+
+	if (thread != NULL)
+		return thread;
+	thread = calloc(1, sizeof(*thread));
+	if (thread == NULL)
+		return NULL;
+	thread->easy = curl_easy_init();
+	if (thread->easy == NULL ||
+	    wait_local_set(state->easy_key, thread, http_thread_free) != 0) {
+		http_thread_free(thread);
+		return NULL;
+	}
+	return thread;
+}
+
+/* The blocking task: one transfer on this thread's handles, waiting in
+ * curl_multi_poll() on the transfer's sockets and on the run's stop
+ * descriptor, so that Ctrl-C ends it at once (curl_easy_perform() would wait
+ * for libcurl's next progress call, up to a second). */
 static void http_task_run(struct run *run, struct task *task)
 {
 	struct http_state *state = run->workload_state;
-	CURL *easy = pthread_getspecific(state->easy_key);
+	struct http_thread *thread = http_thread_get(state);
 	void *ctx;
 
-	if (easy == NULL) {
-		easy = curl_easy_init();
-		if (easy == NULL) {
-			http_task_error(task, "curl_easy_init failed");
-			return;
-		}
-		pthread_setspecific(state->easy_key, easy);
-	}
-	if (http_easy_setup(run, task, easy, &ctx) < 0)
+	if (thread == NULL) {
+		http_task_error(task, "curl_easy_init failed");
 		return;
-	CURLcode result = curl_easy_perform(easy);
-	http_easy_done(run, task, easy, result, ctx);
+	}
+	if (http_easy_setup(run, task, thread->easy, &ctx) < 0)
+		return;
+	CURLcode result = wait_transfer(thread->easy, &thread->multi);
+	http_easy_done(run, task, thread->easy, result, ctx);
 }
 
 /* ---- what a run shows -------------------------------------------------------------------- */
@@ -793,6 +1009,7 @@ struct http_figures {
 	uint64_t bytes_total; /* body bytes received */
 	long requests_ok;     /* tasks that ended ok */
 	double wall_s;	      /* the run's wall time */
+	double parse_s;	      /* CPU seconds in the parse, all tasks */
 };
 
 static struct http_figures http_figures(const struct run *run)
@@ -801,6 +1018,7 @@ static struct http_figures http_figures(const struct run *run)
 
 	for (long i = 0; i < run->params.tasks; i++) {
 		figures.bytes_total += run->tasks[i].bytes;
+		figures.parse_s += (double)run->tasks[i].work_ns / 1e9;
 		if (run->tasks[i].status == TASK_OK)
 			figures.requests_ok++;
 	}
@@ -825,11 +1043,15 @@ static void http_params_json(const struct run *run, json_t *params)
 	json_object_set_new(params, "delay_s",
 			    json_real((double)(p->delay_ns > 0 ? p->delay_ns : 0) / 1e9));
 	json_object_set_new(params, "timeout_s", json_real((double)p->timeout_ns / 1e9));
+	json_object_set_new(params, "body", json_string(p->body_discard ? "discard" : "parse"));
 }
 
 static void http_summary_json(const struct run *run, json_t *summary)
 {
 	struct http_figures figures = http_figures(run);
+
+	json_object_set_new(summary, "parse_s",
+			    run->params.body_discard ? json_null() : json_real(figures.parse_s));
 
 	json_object_set_new(summary, "bytes_total", json_integer((json_int_t)figures.bytes_total));
 	json_object_set_new(summary, "throughput_bytes_per_s",
@@ -851,6 +1073,10 @@ static void http_print_summary(const struct run *run)
 	       http_per_s((double)figures.bytes_total, figures.wall_s) / 1048576.0,
 	       (unsigned long long)http_report.connections,
 	       http_report.connections == 1 ? "" : "s");
+	if (run->params.body_discard)
+		printf("  bodies: discarded (--body discard): counted, not parsed\n");
+	else
+		printf("  bodies: parsed as JSON in %.4f s of CPU\n", figures.parse_s);
 }
 
 static const struct http_ops http_hooks = {

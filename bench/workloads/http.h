@@ -1,7 +1,7 @@
 /* http.h - the http workload's hooks for event-loop strategies. A transfer is one libcurl easy
  * handle: easy_setup() makes it ready for a task (URL, options, body buffer), the strategy
  * carries out the waiting (curl_easy_perform, or a multi handle driven by epoll or io_uring
- * through bench/http_multi.h), and easy_done() checks what came back (status 200, JSON), prints a
+ * through strategies/loop_http.h), and easy_done() checks what came back (status 200, JSON), prints a
  * listing and records the task's outcome. The body buffer, the parse and the printing live in
  * bench/http.c only. */
 #ifndef IOSTRAT_HTTP_H

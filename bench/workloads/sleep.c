@@ -1,13 +1,12 @@
-/* sleep.c - the tutorial's workload: each task sleeps, a random whole number of seconds or one
- * fixed delay. The blocking sleep waits in poll() on a timerfd and on the run's stop
- * descriptor: a plain timed wait in the kernel that Ctrl-C can also end at once. */
+/* sleep.c - the tutorial's workload: each task sleeps, a random whole number of
+ * seconds or one fixed delay. The sleep itself is wait_sleep()
+ * (bench/core/wait.c): ppoll() on the run's stop descriptor, a plain timed wait
+ * in the kernel that Ctrl-C can also end, or a yield to a coroutine's loop. */
 #include <errno.h>
-#include <poll.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/timerfd.h>
-#include <unistd.h>
 
+#include "../core/wait.h"
 #include "../core/workload.h"
 
 /* splitmix64: a small, well-mixed generator, so a seed gives the same delays everywhere. */
@@ -35,52 +34,21 @@ static int sleep_prepare(struct run *run)
 	return 0;
 }
 
-/* A blocking sleep: a timerfd armed for the delay, and poll() on it and the run's stop
- * descriptor with no timeout. poll()'s own timeout would do, but the kernel lets it oversleep
- * by 0.1% of the timeout (1 ms a second), which would count as the strategy's overhead; a
- * timerfd fires within the thread's timer slack (50 us). */
+/* The sleep: wait_sleep() (bench/core/wait.h) blocks in ppoll() on the run's
+ * stop descriptor, or yields to the thread's event loop where a strategy hooked
+ * it. */
 static void sleep_task_run(struct run *run, struct task *task)
 {
-	struct itimerspec when = {
-	    .it_value = {.tv_sec = task->delay_ns / 1000000000LL,
-			 .tv_nsec = task->delay_ns % 1000000000LL},
-	};
-	struct pollfd fds[2] = {
-	    {.fd = -1, .events = POLLIN},	   /* the timer */
-	    {.fd = run_stop_fd, .events = POLLIN}, /* Ctrl-C */
-	};
 	const char *failed = NULL;
-	int ready;
 
 	(void)run;
-	if (task->delay_ns == 0) {
-		task->status = TASK_OK;
+	int err = wait_sleep(task->delay_ns, &failed);
+	if (err == 0 || err == -ECANCELED) {
+		task->status = err == 0 ? TASK_OK : TASK_CANCELLED;
 		return;
 	}
-	fds[0].fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC);
-	if (fds[0].fd < 0) {
-		failed = "timerfd_create";
-		goto out_error;
-	}
-	if (timerfd_settime(fds[0].fd, 0, &when, NULL) < 0) {
-		failed = "timerfd_settime";
-		goto out_error;
-	}
-	do {
-		ready = poll(fds, 2, -1);
-	} while (ready < 0 && errno == EINTR && !run_stopping());
-	if (ready < 0 && !run_stopping()) {
-		failed = "poll";
-		goto out_error;
-	}
-	task->status = fds[0].revents & POLLIN ? TASK_OK : TASK_CANCELLED;
-	close(fds[0].fd);
-	return;
-out_error:
 	task->status = TASK_ERROR;
-	snprintf(task->error, sizeof(task->error), "%s: %s", failed, strerror(errno));
-	if (fds[0].fd >= 0)
-		close(fds[0].fd);
+	snprintf(task->error, sizeof(task->error), "%s: %s", failed, strerror(-err));
 }
 
 static void sleep_describe(const struct run *run, const struct task *task, char *buf, size_t len)

@@ -64,6 +64,7 @@ SCHEMA_VERSION = _iostrat_version()
 MAX_TASKS = 1000000
 THREAD_SAMPLE_INTERVAL_NS = 10 * 1000000  # count threads at most this often
 TRACEMALLOC_SWITCH = "IOSTRAT_PY_TRACEMALLOC"  # "off": no tracing, to see what tracing costs
+MEMORY_SWITCH = "IOSTRAT_MEMORY"  # "off": no /proc readings of memory, for timing runs
 
 EXIT_OK = 0
 EXIT_FAILED = 1  # a task failed, or the run broke down part-way (the result is still written)
@@ -91,7 +92,7 @@ SIZE_UNITS = {"": 1, "b": 1, "k": 1024, "kib": 1024, "m": 1024**2, "mib": 1024**
               "g": 1024**3, "gib": 1024**3, "t": 1024**4, "tib": 1024**4}
 
 
-NUMBER = re.compile(r"(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
+NUMBER = re.compile(r"([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?")  # ASCII digits only
 
 
 def split_number(text):
@@ -123,7 +124,7 @@ def parse_size_bytes(text):
 
 
 def parse_whole(text, low, high):
-    if not text or not (text.isdigit() or (text[0] == "-" and text[1:].isdigit())):
+    if re.fullmatch(r"-?[0-9]+", text) is None:  # ASCII decimal ("٣" and "²" are digits too)
         return None
     value = int(text)
     return value if low <= value <= high else None
@@ -202,7 +203,7 @@ def parse_command_line(argv):
                 raise bad_value(option, value, "a file name")
             params.json_path = value
         elif option == "--seed":
-            if not value.isdigit() or int(value) >= 2**64:
+            if re.fullmatch(r"[0-9]+", value) is None or int(value) >= 2**64:
                 raise bad_value(option, value, "a whole number from 0 to 2^64-1")
             params.seed = int(value)
         elif option == "--max-delay":
@@ -264,6 +265,8 @@ def parse_command_line(argv):
             raise UsageError(f"{option} does not apply to the {params.workload.name} workload")
     if params.url is not None and params.urls_file is not None:
         raise UsageError("--url and --urls: give one or the other")
+    if params.jobs == 0 and params.strategy.jobs_default_cpus:
+        params.jobs = os.cpu_count() or 1  # a pool's size: one worker per CPU
     if params.jobs == 0 or params.jobs > params.tasks:
         params.jobs = params.tasks
     if params.seed is None:
@@ -287,12 +290,15 @@ a summary, and writes iostrat's result document. Strategies:
   python-blocking   one task after another, in the main thread
   python-processes  one multiprocessing.Process per task (fork start method)
   python-threads    one threading.Thread per task
+  python-pool       a concurrent.futures.ThreadPoolExecutor of K threads (default: the CPUs)
+  python-prefork    a multiprocessing.Pool of K worker processes forked once (fork)
   python-asyncio    one coroutine per task in one event loop: asyncio.sleep, aiohttp (one
                     ClientSession), asyncio.to_thread for files
 
 Options for every run (as iostrat's):
   -n, --tasks N      number of tasks (default 4; 1 to {MAX_TASKS})
-  -j, --jobs K       most tasks in flight at once (default: all; python-blocking: 1)
+  -j, --jobs K       most tasks in flight at once (default: all; python-blocking: 1;
+                     python-pool: one per CPU)
   -q, --quiet        no per-task lines (printing is I/O too)
       --json FILE    write the result document to FILE (atomically, also when the run fails
                      or is interrupted)
@@ -320,7 +326,8 @@ or an unavailable strategy (nothing ran); 130 after Ctrl-C, 143 after SIGTERM.
 
 Environment: {TRACEMALLOC_SWITCH}=off runs without tracemalloc (as the tutorial's programs
 would without their tracemalloc.start()): the lines say "(untraced)" and the heap figures
-are null, so what tracing itself costs can be measured.
+are null, so what tracing itself costs can be measured. {MEMORY_SWITCH}=off leaves out the
+/proc readings of each process's memory (timing runs): the memory figures are null.
 """
 
 
@@ -379,6 +386,19 @@ class TaskTable:
         ("delay_ns", "q"),        # sleep: how long; http: how long the server holds it
         ("bytes", "Q"),           # file and http: bytes read
         ("rss_peak_bytes", "Q"),  # processes: the child's peak RSS, asked by the child
+        # processes: the child's own memory, read by itself just before it is done
+        ("heap_start_bytes", "Q"),   # tracemalloc's current at its start: the parent's copy
+        ("heap_peak_bytes", "Q"),    # tracemalloc's peak over the child's own life
+        ("uss_bytes", "Q"),          # smaps_rollup Private_Clean + Private_Dirty
+        ("pss_bytes", "Q"),          # smaps_rollup Pss
+        ("added_bytes", "Q"),        # dirty private pages, page tables, kernel stacks, objects
+        ("page_tables_bytes", "Q"),  # status VmPTE
+        ("kernel_objects_bytes", "Q"),  # estimated, as iostrat's (memory.c)
+        ("child_start_ns", "q"),     # the child's life, since the run began
+        ("child_end_ns", "q"),
+        ("memory_threads", "i"),     # status Threads
+        ("memory_measured", "i"),    # 1: the /proc figures above are set
+        ("heap_measured", "i"),      # 1: the heap figures above are set
     )
 
     def __init__(self, tasks):
@@ -431,7 +451,10 @@ class Run:
         self.mode = None              # how the strategy ran the workload, when it matters
         self.harness_message = None   # the strategy broke down part-way: why
         self.stdout_gone = False      # stdout was closed under us (a pipe to `head`)
+        self.stdout_error = 0         # errno of a failed write to stdout (EPIPE aside)
         self.usage_start = None
+        self.parent_pid = os.getpid()  # the process that runs the strategy
+        self.memory = MemoryRun()     # the parent's own memory samples
 
     def elapsed_ns(self):
         return time.monotonic_ns() - self.start_ns
@@ -441,10 +464,16 @@ class Run:
 
     def inflight_add(self, delta):
         """Counts tasks in flight from one thread; counts the kernel's threads when every slot
-        is first busy (when threads peak) and now and then."""
+        is first busy (when threads peak) and now and then; the parent's memory then and when
+        the first task is done."""
         self.inflight += delta
         if delta > 0:
             self.sample_threads(force=self.inflight == self.jobs())
+            if self.inflight == self.jobs():
+                self.memory.sample_parent()
+        elif not self.memory.sampled_at_finish:
+            self.memory.sampled_at_finish = True
+            self.memory.sample_parent()
 
     def sample_threads(self, force=False):
         now = time.monotonic_ns()
@@ -459,9 +488,17 @@ class Run:
             return
         try:
             sys.stdout.write(text)
-        except (BrokenPipeError, ValueError, OSError):
-            self.stdout_gone = True
+        except (BrokenPipeError, ValueError, OSError) as err:
+            self.stdout_failed(err)
             silence_stdout()
+
+    def stdout_failed(self, err):
+        """A write to stdout failed: a reader gone (EPIPE) stops the printing; anything else
+        (a full disk) also makes the exit status 1."""
+        self.stdout_gone = True
+        code = getattr(err, "errno", None)
+        if code and code != errno_module().EPIPE and not self.stdout_error:
+            self.stdout_error = code
 
     def task_started(self, i):
         table = self.table
@@ -488,6 +525,7 @@ class Run:
         """One task start to end in the calling thread, with the workload's blocking code:
         what python-blocking, python-processes and python-threads have in common."""
         self.task_started(i)
+        self.memory.task_running(self, 1)
         try:
             self.workload.run_blocking(self, i)
         except TaskFailed as failure:
@@ -496,6 +534,8 @@ class Run:
         except Exception as failure:  # pylint: disable=broad-except
             self.task_finished(i, ERROR, f"{type(failure).__name__}: {failure}")
             return
+        finally:
+            self.memory.task_running(self, -1)
         self.task_finished(i, OK)
 
     async def run_task_async(self, i, session):
@@ -753,12 +793,20 @@ class HttpWorkload(Workload):
             self.server_url = local_server_url().rstrip("/")
             texts = [f"{self.server_url}/r/{name}/top.json?sort=top&t=day&"
                      f"limit={HTTP_LISTING_LIMIT}" for name in HTTP_SUBREDDITS]
+        held_ns = [delay_ns] * len(texts)
+        for k, text in enumerate(texts):
+            own_ns = query_delay_ns(text)
+            if own_ns is not None and params.delay_ns >= 0:
+                raise UsageError(f"'{text}' is not a URL this program fetches: it holds a "
+                                 "delay= of its own, and --delay says another: give one")
+            if own_ns is not None and own_ns > 0:
+                held_ns[k] = own_ns  # the server holds it that long: the ideal
         if delay_ns > 0:
             delay = f"{delay_ns // 1000000000}.{delay_ns % 1000000000 // 1000000:03d}"
             texts = [with_query(text, "delay", delay) for text in texts]
         self.urls = texts
         for i in range(params.tasks):
-            run.table.delay_ns[i] = delay_ns
+            run.table.delay_ns[i] = held_ns[i % len(texts)]
         self.opener = urllib.request.build_opener(CountingHTTPHandler(), CountingHTTPSHandler())
 
     def url_for(self, run, i):
@@ -796,6 +844,9 @@ class HttpWorkload(Workload):
                 body = await response.read()
         except asyncio.TimeoutError:
             raise TaskFailed(f"timed out after {run.params.timeout_ns / 1e9:g} s") from None
+        except aiohttp.ClientConnectorError as err:  # the system's words, as urllib's
+            code = getattr(err.os_error, "errno", None)
+            raise TaskFailed(f"GET: {os.strerror(code) if code else err}") from None
         except aiohttp.ClientError as err:
             raise TaskFailed(f"GET: {type(err).__name__}: {err}") from None
         self.check(run, i, status, body)
@@ -870,7 +921,10 @@ class HttpWorkload(Workload):
 
 
 def url_problem(text):
-    """Why iostrat would not fetch this URL, or None (http and https, with a host)."""
+    """Why iostrat would not fetch this URL, or None (http and https, with a host, no white
+    space or control character: libcurl refuses those, so this program does too)."""
+    if any(c.isspace() or ord(c) < 0x20 or ord(c) == 0x7f for c in text):
+        return URL_SPACE_PROBLEM
     parts = urllib.parse.urlsplit(text)
     if parts.scheme not in ("http", "https"):
         return f"the scheme is {parts.scheme or 'missing'}: only http and https URLs are fetched"
@@ -879,25 +933,89 @@ def url_problem(text):
     return None
 
 
+URL_SPACE_PROBLEM = "it holds white space or a control character (write a space as %20)"
+HTTP_URL_MAX = 2048                # longest URL a --urls line may hold, as iostrat's
+HTTP_URLS_MAX_BYTES = 64 << 20     # a --urls source longer than this is refused
+HTTP_URLS_CHUNK_BYTES = 65536
+
+
+def url_line(path, number, line):
+    """One --urls line: None for a blank or comment line, else the URL."""
+    text = line.decode("utf-8", "strict").strip(" \t\r")
+    if not text or text.startswith("#"):
+        return None
+    why = url_problem(text)
+    if why is not None:
+        raise UsageError(f"--urls {path}, line {number}: '{text}' is not a URL this program "
+                         f"fetches: {why}")
+    return text
+
+
 def read_url_file(path):
-    """--urls FILE: one URL a line; blank lines and lines starting with '#' are skipped."""
-    urls = []
+    """--urls FILE: one URL a line; blank lines and lines starting with '#' are skipped. Read
+    with os.read, so that every bound holds whatever FILE is (a FIFO, /dev/zero): 2048 bytes a
+    line, 64 MiB in all; Ctrl-C (Stopped) ends the reading."""
+    urls, line, number, total = [], b"", 1, 0
     try:
-        with open(path, encoding="utf-8") as lines:
-            for number, line in enumerate(lines, 1):
-                text = line.strip()
-                if not text or text.startswith("#"):
-                    continue
-                why = url_problem(text)
-                if why is not None:
-                    raise UsageError(f"--urls {path}, line {number}: '{text}' is not a URL this "
-                                     f"program fetches: {why}")
-                urls.append(text)
+        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)  # a FIFO waits for a writer
+    except OSError as err:
+        raise UsageError(f"--urls {path}: {describe_os_error(err)}") from None
+    try:
+        info = os.fstat(fd)
+        if stat_is_regular(info) and info.st_size > HTTP_URLS_MAX_BYTES:
+            raise UsageError(f"--urls {path}: larger than {HTTP_URLS_MAX_BYTES >> 20} MiB")
+        while True:
+            chunk = os.read(fd, HTTP_URLS_CHUNK_BYTES)
+            if not chunk:
+                break
+            total += len(chunk)
+            if total > HTTP_URLS_MAX_BYTES:
+                raise UsageError(f"--urls {path}: more than {HTTP_URLS_MAX_BYTES >> 20} MiB: "
+                                 "not a list of URLs")
+            pieces = (line + chunk).split(b"\n")
+            for piece in pieces[:-1]:
+                check_url_line_bytes(path, number, piece)
+                url = url_line(path, number, piece)
+                if url is not None:
+                    urls.append(url)
+                number += 1
+            line = pieces[-1]
+            check_url_line_bytes(path, number, line)
+        url = url_line(path, number, line)
+        if url is not None:
+            urls.append(url)
     except (OSError, UnicodeDecodeError) as err:
         raise UsageError(f"--urls {path}: {describe_os_error(err)}") from None
+    finally:
+        os.close(fd)
     if not urls:
         raise UsageError(f"--urls {path}: no URL in the file (one a line)")
     return urls
+
+
+def stat_is_regular(info):
+    import stat  # pylint: disable=import-outside-toplevel
+    return stat.S_ISREG(info.st_mode)
+
+
+def check_url_line_bytes(path, number, line):
+    if b"\0" in line:
+        raise UsageError(f"--urls {path}, line {number}: a NUL byte: not a list of URLs")
+    if len(line) > HTTP_URL_MAX:
+        raise UsageError(f"--urls {path}, line {number}: longer than the longest URL iostrat "
+                         f"takes ({HTTP_URL_MAX} bytes)")
+
+
+def query_delay_ns(url):
+    """The delay=<seconds> a URL's query holds: nanoseconds, -1 when it is not decimal
+    seconds, None when there is none."""
+    found = None
+    for item in urllib.parse.urlsplit(url).query.split("&"):
+        if item.startswith("delay="):
+            value = item[len("delay="):]
+            ns = parse_duration_ns(value) if re.fullmatch(r"[0-9.]+", value) else None
+            found = ns if ns is not None else -1
+    return found
 
 
 def with_query(url, key, value):
@@ -920,18 +1038,26 @@ def local_server_url():
         raise UsageError(f"no local HTTP server is running (no URL in {url_path}): start it "
                          "with `scripts/httpd start`, or pass --url URL or --urls FILE")
     pid = first_line(os.path.join(run_dir, "nginx.pid"))
-    alive = pid.isdigit() and int(pid) > 0
-    if alive:
-        try:
-            os.kill(int(pid), 0)
-        except ProcessLookupError:
-            alive = False
-        except PermissionError:
-            pass
-    if not alive:
+    if not server_alive(pid, run_dir):
         raise UsageError(f"the local HTTP server of {run_dir} ({url}) is not running any more: "
                          "start it with `scripts/httpd start`, or pass --url URL or --urls FILE")
     return url
+
+
+def server_alive(pid, run_dir):
+    """Is pid the nginx master of run_dir, as `scripts/httpd status` decides: alive, not a
+    zombie, started with -c RUN_DIR/nginx.conf (a stale pid file may name a recycled pid)."""
+    if re.fullmatch(r"[0-9]+", pid) is None or int(pid) <= 0:
+        return False
+    stat_line = first_line(f"/proc/{pid}/stat")
+    if ")" not in stat_line or stat_line[stat_line.rindex(")") + 2:][:1] == "Z":
+        return False
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as cmdline:
+            words = cmdline.read().replace(b"\0", b" ").decode("utf-8", "replace")
+    except OSError:
+        return False
+    return f"-c {run_dir}/nginx.conf " in (words if words.endswith(" ") else words + " ")
 
 
 def first_line(path):
@@ -1030,6 +1156,7 @@ def content_error(index, offset, data):
 
 
 @functools.lru_cache(maxsize=1)
+@functools.lru_cache(maxsize=None)
 def libc():
     import ctypes  # pylint: disable=import-outside-toplevel
     library = ctypes.CDLL(None, use_errno=True)
@@ -1108,6 +1235,14 @@ class FileWorkload(Workload):
         them (so either program reuses the other's set). On a failure the files this call
         wrote are removed again."""
         size = run.params.size_bytes
+        fs = os.statvfs(self.dir)
+        if size * (count - first) > fs.f_bavail * fs.f_frsize:  # refused, not filled
+            option = "--dir" if run.params.dir is not None else "the default --dir"
+            raise UsageError(f"{option} {self.dir}: the file set needs {count - first} files "
+                             f"of {format_size(size)} ({size * (count - first) / 2**30:.1f} "
+                             f"GiB), and the file system has "
+                             f"{fs.f_bavail * fs.f_frsize / 2**30:.1f} GiB free: give a "
+                             "smaller --size or -n, or another --dir")
         print(f"{PROGRAM}: making the file set: {count - first} files of {format_size(size)} "
               f"in {self.dir}", file=sys.stderr)
         made = first
@@ -1134,7 +1269,7 @@ class FileWorkload(Workload):
                 manifest.flush()
                 os.fsync(manifest.fileno())
             os.replace(temp, os.path.join(self.dir, "MANIFEST"))
-        except OSError:
+        except (OSError, Stopped):  # Ctrl-C too: no half-made set is left
             for i in range(first, min(made + 1, count)):
                 with contextlib.suppress(OSError):
                     os.unlink(os.path.join(self.dir, file_name(i)))
@@ -1303,12 +1438,14 @@ def read_manifest(folder):
 # Strategies: the tutorial's four ways of running tasks side by side.
 
 class Strategy:
-    def __init__(self, name, summary, run_function, serial=False, forks=False):
+    def __init__(self, name, summary, run_function, serial=False, forks=False,
+                 jobs_default_cpus=False):
         self.name = name
         self.summary = summary
         self.run = run_function
         self.serial = serial  # one task at a time, whatever --jobs says
         self.forks = forks    # tasks run in child processes
+        self.jobs_default_cpus = jobs_default_cpus  # --jobs defaults to the CPUs online
 
     def unavailable(self, workload):
         return workload.unavailable(self)
@@ -1366,11 +1503,246 @@ def run_threads(run):
     run.fail_unstarted(started, tasks, "never started: a thread could not be created")
 
 
+PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
+
+
+def die_with_parent(parent_pid):
+    """The kernel kills this child when the parent dies (PR_SET_PDEATHSIG); if the parent died
+    before the call, nobody would: getppid() says so."""
+    libc().prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    if os.getppid() != parent_pid:
+        os._exit(128 + signal.SIGKILL)
+
+
+# ----------------------------------------------------------------------------------------------
+# Memory that counts each page once, as iostrat's bench/core/memory.c: each process reads its own
+# /proc/self/smaps_rollup, status and maps; the parent's samples count every anonymous and shared
+# page it maps (those it shares with its children once, here), each child adds its own dirty
+# private pages; page tables, kernel stacks and the kernel's objects beside them.
+
+KERNEL_STACK_BYTES = 16 * 1024  # THREAD_SIZE on x86-64 (arm64 too)
+# object sizes from /proc/slabinfo of Linux 6.18 on x86-64, as in memory.c
+KOBJ_PROCESS_BYTES = 1600 + 1152 + 2112 + 704  # mm_struct, signal, sighand, files_struct
+KOBJ_THREAD_BYTES = 4224 + 192                 # task_struct, struct pid
+KOBJ_VMA_BYTES = 192 + 256 // 10               # vm_area_struct, a share of a maple node
+KOBJ_ANON_VMA_BYTES, KOBJ_ANON_CHAIN_BYTES = 104, 64
+
+
+def memory_on():
+    return os.environ.get(MEMORY_SWITCH) != "off"
+
+
+def proc_fields(path, keys):
+    """{key: value} of "Key:  123 kB" lines (bytes; counts stay counts)."""
+    found = {}
+    with open(path, "rb") as source:
+        for line in source.read().decode("ascii", "replace").splitlines():
+            key, _, rest = line.partition(":")
+            if key in keys:
+                words = rest.split()
+                if words and words[0].isdigit():
+                    found[key] = int(words[0]) * (1024 if words[1:2] == ["kB"] else 1)
+    return found
+
+
+def count_maps():
+    """Mappings of this process, and of them the private writable ones."""
+    vmas = writable = 0
+    with open("/proc/self/maps", "rb") as source:
+        for line in source.read().splitlines():
+            vmas += 1
+            fields = line.split(None, 2)
+            if len(fields) > 1 and fields[1] == b"rw-p":
+                writable += 1
+    return vmas, writable
+
+
+def kernel_objects_bytes(threads, vmas, writable, generations):
+    return (KOBJ_PROCESS_BYTES + threads * KOBJ_THREAD_BYTES + vmas * KOBJ_VMA_BYTES
+            + writable * (KOBJ_ANON_VMA_BYTES + generations * KOBJ_ANON_CHAIN_BYTES))
+
+
+class MemoryRun:
+    """The parent's samples of itself: the one that adds up to most is kept."""
+
+    def __init__(self):
+        self.on = memory_on()
+        self.sampled_at_finish = False
+        self.samples = 0
+        self.best = None          # {figures} of the largest sample
+        self.vmas_at_fork = (0, 0)
+        self.lock = threading.Lock()  # samples come from the main thread and a task's
+        self.tasks_running = 0        # tasks between start and end in this process
+        self.sampled_when_full = False
+
+    def task_running(self, run, delta):
+        """As iostrat's memory_task_running: the run's peak, when every slot runs its task,
+        is sampled once by the task that fills the last slot, in its own thread (the main
+        thread cannot see that moment: by the first task's end one thread is gone)."""
+        if not self.on or run.params.strategy.forks:
+            return
+        with self.lock:
+            self.tasks_running += delta
+            full = (delta > 0 and self.tasks_running == run.jobs()
+                    and not self.sampled_when_full)
+            if full:
+                self.sampled_when_full = True
+        if full:
+            self.sample_parent()
+
+    def sample_parent(self):
+        if not self.on:
+            return
+        with self.lock:
+            self.sample_parent_locked()
+
+    def sample_parent_locked(self):
+        try:
+            rollup = proc_fields("/proc/self/smaps_rollup",
+                                 ("Pss", "Private_Clean", "Private_Dirty"))
+            status = proc_fields("/proc/self/status",
+                                 ("RssAnon", "RssShmem", "VmPTE", "Threads"))
+            vmas, writable = count_maps()
+        except OSError:
+            return
+        self.samples += 1
+        if self.samples == 1:
+            self.vmas_at_fork = (vmas, writable)
+        threads = status.get("Threads", 1)
+        sample = {
+            "pages": status.get("RssAnon", 0) + status.get("RssShmem", 0),
+            "page_tables": status.get("VmPTE", 0),
+            "kernel_stacks": threads * KERNEL_STACK_BYTES,
+            "kernel_objects": kernel_objects_bytes(threads, vmas, writable, 1),
+            "uss": rollup.get("Private_Clean", 0) + rollup.get("Private_Dirty", 0),
+            "pss": rollup.get("Pss", 0),
+        }
+        sample["added"] = (sample["pages"] + sample["page_tables"] + sample["kernel_stacks"]
+                           + sample["kernel_objects"])
+        if self.best is None or sample["added"] > self.best["added"]:
+            self.best = sample
+
+
+def memory_child_begin(run, i):
+    """In a child, first: its heap is its copy of the parent's, its peak starts here."""
+    table = run.table
+    table.child_start_ns[i] = run.elapsed_ns()
+    if tracemalloc.is_tracing():
+        tracemalloc.reset_peak()
+        table.heap_start_bytes[i] = tracemalloc.get_traced_memory()[0]
+
+
+def memory_child_end(run, i):
+    """In a child, just before it is done: its heap's peak and its own memory."""
+    table = run.table
+    if tracemalloc.is_tracing():
+        table.heap_peak_bytes[i] = tracemalloc.get_traced_memory()[1]
+        table.heap_measured[i] = 1
+    if run.memory.on:
+        try:
+            rollup = proc_fields("/proc/self/smaps_rollup",
+                                 ("Pss", "Private_Clean", "Private_Dirty"))
+            status = proc_fields("/proc/self/status", ("VmPTE", "Threads"))
+        except OSError:
+            rollup = None
+        if rollup:
+            threads = status.get("Threads", 1)
+            vmas, writable = run.memory.vmas_at_fork  # a child maps what its parent did
+            objects = kernel_objects_bytes(threads, vmas, writable, 2)
+            table.uss_bytes[i] = rollup.get("Private_Clean", 0) + rollup.get("Private_Dirty", 0)
+            table.pss_bytes[i] = rollup.get("Pss", 0)
+            table.page_tables_bytes[i] = status.get("VmPTE", 0)
+            table.kernel_objects_bytes[i] = objects
+            table.memory_threads[i] = threads
+            table.added_bytes[i] = (rollup.get("Private_Dirty", 0) + status.get("VmPTE", 0)
+                                    + threads * KERNEL_STACK_BYTES + objects)
+            table.memory_measured[i] = 1
+    table.child_end_ns[i] = run.elapsed_ns()
+
+
+def memory_summary(run):
+    """The memory keys of the summary, as iostrat's: the parent's largest sample, and the
+    children alive together at the moment they added most."""
+    table, tasks, memory = run.table, run.params.tasks, run.memory
+    memory.sample_parent()
+    heaps = sorted(table.heap_peak_bytes[i] for i in range(tasks) if table.heap_measured[i])
+    keys = {
+        "memory_total_bytes": None, "memory_pages_bytes": None, "uss_total_bytes": None,
+        "pss_total_bytes": None, "page_tables_bytes": None, "kernel_stacks_bytes": None,
+        "kernel_objects_bytes": None, "memory_processes": None,
+        "heap_peak_per_process_bytes": {"max": heaps[-1], "median": heaps[len(heaps) // 2],
+                                        "count": len(heaps)} if heaps else None,
+        "stack_resident_bytes": None,  # not measured here: mincore() is not reached from Python
+    }
+    if not memory.on or memory.best is None:
+        return keys
+    events = []
+    for i in range(tasks):
+        if table.memory_measured[i]:
+            events.append((table.child_start_ns[i], 1, i))
+            events.append((table.child_end_ns[i], 0, i))
+    events.sort()  # an end at t comes before a start at t
+    now = peak = 0
+    when = None
+    for moment, starts, i in events:
+        now += table.added_bytes[i] if starts else -table.added_bytes[i]
+        if now > peak:
+            peak, when = now, moment
+    parts = dict(memory.best)
+    alive = [i for i in range(tasks) if when is not None and table.memory_measured[i]
+             and table.child_start_ns[i] <= when < table.child_end_ns[i]]
+    for i in alive:
+        stacks = table.memory_threads[i] * KERNEL_STACK_BYTES
+        parts["pages"] += (table.added_bytes[i] - table.page_tables_bytes[i] - stacks
+                           - table.kernel_objects_bytes[i])
+        parts["page_tables"] += table.page_tables_bytes[i]
+        parts["kernel_stacks"] += stacks
+        parts["kernel_objects"] += table.kernel_objects_bytes[i]
+        parts["uss"] += table.uss_bytes[i]
+        parts["pss"] += table.pss_bytes[i]
+    keys.update({
+        "memory_total_bytes": parts["pages"] + parts["page_tables"] + parts["kernel_stacks"]
+                              + parts["kernel_objects"],
+        "memory_pages_bytes": parts["pages"],
+        "uss_total_bytes": parts["uss"],
+        "pss_total_bytes": parts["pss"],
+        "page_tables_bytes": parts["page_tables"],
+        "kernel_stacks_bytes": parts["kernel_stacks"],
+        "kernel_objects_bytes": parts["kernel_objects"],
+        "memory_processes": 1 + len(alive),
+    })
+    return keys
+
+
+def memory_task_keys(run, i):
+    table = run.table
+    heap = bool(table.heap_measured[i])
+    measured = bool(table.memory_measured[i])
+    return {
+        "heap_start_bytes": table.heap_start_bytes[i] if heap else None,
+        "heap_peak_bytes": table.heap_peak_bytes[i] if heap else None,
+        "uss_bytes": table.uss_bytes[i] if measured else None,
+        "pss_bytes": table.pss_bytes[i] if measured else None,
+    }
+
+
 def child_main(run, i, done_fd):
     """A multiprocessing child: runs its task, leaves in its record what only it can know (its
     threads, its peak RSS: the parent's wait does not hand them back), then tells the parent
     it is done by writing its task number to a pipe."""
+    die_with_parent(run.parent_pid)
+    memory_child_begin(run, i)
+    run_task_in_child(run, i)
+    memory_child_end(run, i)
+    os.write(done_fd, DONE_RECORD.pack(i))  # 4 bytes: one atomic write, never interleaved
+
+
+def run_task_in_child(run, i):
+    """One task in a child process (python-processes' or python-prefork's), and in its
+    record what only the child can know: its threads, its peak RSS so far, the connections
+    it opened for this task."""
     table = run.table
+    connections_before = HTTP_CONNECTIONS.count
     try:
         run.run_task_blocking(i)
     except Stopped:
@@ -1379,10 +1751,9 @@ def child_main(run, i, done_fd):
             table.status[i] = CANCELLED
     table.threads_seen[i] = count_threads()
     table.rss_peak_bytes[i] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
-    table.connections[i] = HTTP_CONNECTIONS.count
+    table.connections[i] = HTTP_CONNECTIONS.count - connections_before
     with contextlib.suppress(OSError, ValueError):
         sys.stdout.flush()
-    os.write(done_fd, DONE_RECORD.pack(i))  # 4 bytes: one atomic write, never interleaved
 
 
 DONE_RECORD = struct.Struct("<i")
@@ -1396,6 +1767,7 @@ def run_processes(run):
     import multiprocessing  # pylint: disable=import-outside-toplevel
     context = multiprocessing.get_context("fork")
     tasks, jobs = run.params.tasks, run.jobs()
+    run.memory.sample_parent()  # before any fork: the mappings every child inherits
     children = {}  # task number -> Process
     done_read, done_write = os.pipe()
     done_poll = select.poll()
@@ -1474,6 +1846,145 @@ def stop_children(run, children):
     children.clear()
 
 
+def run_pool(run):
+    """A concurrent.futures.ThreadPoolExecutor of --jobs threads: every task submitted at
+    once to its one queue, each worker thread taking the next and running the blocking
+    code. A thread that cannot be started closes the queue, as iostrat's pool does."""
+    from concurrent import futures  # pylint: disable=import-outside-toplevel
+    tasks, jobs = run.params.tasks, run.jobs()
+    executor = futures.ThreadPoolExecutor(max_workers=jobs)
+    closed = threading.Event()
+
+    def pool_task(i):
+        if not closed.is_set() and not run.stop_signal:
+            run.run_task_blocking(i)
+
+    submitted = []
+    try:
+        for i in range(tasks):
+            try:
+                submitted.append(executor.submit(pool_task, i))
+            except RuntimeError as err:  # "can't start new thread"
+                closed.set()
+                run.harness_message = f"ThreadPoolExecutor: a thread could not be started " \
+                                      f"after {count_threads() - 1} workers: {err}"
+                break
+        run.sample_threads(force=True)  # the workers are all started by now
+        futures.wait(submitted)
+        executor.shutdown()
+    except Stopped:
+        run.stop_now()
+        # the workers still sleeping are left behind, as python-threads' daemons are
+        executor.shutdown(wait=False, cancel_futures=True)
+    fail_pending(run, "never run: a worker thread could not be started")
+
+
+def fail_pending(run, why):
+    """After the run broke down part-way: the tasks left in the queue never ran, because of
+    why; the rest of the pending ones (none, unless stopped) are cancelled."""
+    if run.harness_message is not None and not run.stop_signal:
+        for i in range(run.params.tasks):
+            if run.table.status[i] == PENDING:
+                run.table.status[i] = ERROR
+                run.table.set_error(i, why)
+    run.cancel_pending()
+
+
+PREFORK_RUN = []  # in a python-prefork worker: the run, inherited through the fork
+
+
+PREFORK_SIGNALS = {signal.SIGINT, signal.SIGTERM}
+
+
+def prefork_worker_init():
+    """A multiprocessing.Pool worker leaves Ctrl-C to its parent and dies of SIGTERM, as
+    Pool.terminate() expects, rather than raising Stopped. It was forked with both signals
+    blocked, so that none could reach it before this."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, PREFORK_SIGNALS)
+    die_with_parent(PREFORK_RUN[0].parent_pid)
+
+
+def prefork_task(i):
+    run_task_in_child(PREFORK_RUN[0], i)
+
+
+PREFORK_CHECK_S = 0.2  # how often the parent looks for a worker that died during a task
+
+
+def run_prefork(run):
+    """A multiprocessing.Pool of --jobs worker processes forked once at the start (the fork
+    start method): every task handed to it at once (apply_async), each worker taking the
+    next from the pool's queue. Pool replaces a worker that dies, but would wait for its
+    task's result for ever: the parent fails that task itself."""
+    import multiprocessing  # pylint: disable=import-outside-toplevel
+    tasks, jobs, table = run.params.tasks, run.jobs(), run.table
+    done = queue.SimpleQueue()
+    PREFORK_RUN[:] = [run]
+    signal.pthread_sigmask(signal.SIG_BLOCK, PREFORK_SIGNALS)  # held while the workers start
+    try:
+        pool = multiprocessing.get_context("fork").Pool(jobs, prefork_worker_init)
+    except OSError as err:
+        run.harness_message = f"multiprocessing.Pool: fork failed while starting {jobs} " \
+                              f"workers: {describe_os_error(err)}"
+        fail_pending(run, f"fork: {describe_os_error(err)}")
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, PREFORK_SIGNALS)
+        return
+    workers = {}  # pid -> Process, every worker the pool has had
+
+    def look_at_workers():
+        for process in multiprocessing.active_children():
+            workers.setdefault(process.pid, process)
+
+    look_at_workers()
+    run.sample_threads(force=True)  # the pool's own threads in the parent
+    unfinished = set(range(tasks))
+    lost = False
+    try:
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, PREFORK_SIGNALS)  # one that came is taken now
+        for i in range(tasks):
+            pool.apply_async(prefork_task, (i,), callback=lambda _, i=i: done.put(i),
+                             error_callback=lambda _, i=i: done.put(i))
+        while unfinished:
+            try:
+                unfinished.discard(done.get(timeout=PREFORK_CHECK_S))
+                continue
+            except queue.Empty:
+                pass
+            look_at_workers()
+            for i in list(unfinished):
+                worker = workers.get(table.pid[i]) if table.status[i] == RUNNING else None
+                if worker is not None and worker.exitcode is not None:
+                    prefork_worker_died(run, i, worker)
+                    unfinished.discard(i)
+                    lost = True
+        if lost:  # the pool still waits for the lost task's result: it cannot close
+            pool.terminate()
+        else:
+            pool.close()
+    except Stopped:
+        pool.terminate()
+        run.stop_now()
+    pool.join()
+    look_at_workers()
+    run.processes += len(workers)
+    run.threads_peak = max([run.threads_peak] + [table.threads_seen[i] for i in range(tasks)])
+    run.cancel_pending()
+
+
+def prefork_worker_died(run, i, worker):
+    table = run.table
+    table.end_ns[i] = run.elapsed_ns()
+    table.status[i] = ERROR
+    if worker.exitcode < 0:
+        table.set_error(i, f"worker process {worker.pid} killed by signal {-worker.exitcode} "
+                           f"({signal.Signals(-worker.exitcode).name}) during the task")
+    else:
+        table.set_error(i, f"worker process {worker.pid} exited with status "
+                           f"{worker.exitcode} during the task")
+
+
 def run_asyncio(run):
     """One coroutine per task in one event loop, gathered as the tutorial does; with --jobs
     below the number of tasks, an asyncio.Semaphore holds the rest back."""
@@ -1522,6 +2033,11 @@ STRATEGIES = {
                  "blocking code in each", run_processes, forks=True),
         Strategy("python-threads", "one threading.Thread per task, the blocking code in each",
                  run_threads),
+        Strategy("python-pool", "a concurrent.futures.ThreadPoolExecutor of --jobs threads "
+                 "(default: one per CPU), the blocking code in each", run_pool,
+                 jobs_default_cpus=True),
+        Strategy("python-prefork", "a multiprocessing.Pool of --jobs worker processes forked "
+                 "once, the blocking code in each", run_prefork, forks=True),
         Strategy("python-asyncio", "one coroutine per task in one event loop (asyncio.sleep, "
                  "aiohttp, asyncio.to_thread for files)", run_asyncio),
     )
@@ -1610,7 +2126,12 @@ def compute_summary(run, stack_bytes):
     traced = tracemalloc.is_tracing()
     heap_end, heap_peak = tracemalloc.get_traced_memory() if traced else (None, None)
     rss_parent = self_end.ru_maxrss * 1024
-    rss_children = sum(table.rss_peak_bytes[i] for i in range(tasks))
+    rss_by_pid = {}  # a prefork worker runs many tasks: its peak RSS counts once
+    for i in range(tasks):
+        if table.rss_peak_bytes[i]:
+            rss_by_pid[table.pid[i]] = max(rss_by_pid.get(table.pid[i], 0),
+                                           table.rss_peak_bytes[i])
+    rss_children = sum(rss_by_pid.values())
     ideal = ideal_s([table.delay_ns[i] for i in range(tasks)], run.jobs()) \
         if run.workload.delays_known else None
 
@@ -1631,7 +2152,9 @@ def compute_summary(run, stack_bytes):
         "heap_peak_bytes": heap_peak,
         "heap_end_bytes": heap_end,
         "rss_peak_parent_bytes": rss_parent,
-        "rss_peak_total_bytes": rss_parent + rss_children,
+        # resident memory added over processes: shared pages counted once per process
+        "rss_sum_peak_bytes": rss_parent + rss_children,
+        **memory_summary(run),
         "stack_reserved_bytes": (run.threads_peak - 1) * stack_bytes
                                 if stack_bytes is not None else None,
         "processes": run.processes,
@@ -1657,6 +2180,33 @@ def text_bytes(label, count):
     return f"{label} {count} bytes"
 
 
+def memory_lines(summary, processes):
+    """What the run added (each page once), the summed RSS for what it is, each child's heap."""
+    lines = []
+    if summary["memory_total_bytes"] is not None:
+        count = summary["memory_processes"]
+        lines.append(text_bytes("  memory added at the peak", summary["memory_total_bytes"])
+                     + text_bytes(" (each page once: pages", summary["memory_pages_bytes"])
+                     + text_bytes(", page tables", summary["page_tables_bytes"])
+                     + text_bytes(", kernel stacks", summary["kernel_stacks_bytes"])
+                     + text_bytes(", kernel objects", summary["kernel_objects_bytes"])
+                     + f") over {count} process{'' if count == 1 else 'es'};"
+                     + text_bytes(" USS", summary["uss_total_bytes"])
+                     + text_bytes(", PSS", summary["pss_total_bytes"]))
+    else:
+        lines.append(f"  memory added not measured ({MEMORY_SWITCH}=off)")
+    lines.append("  resident memory added over processes: shared pages counted once per process:"
+                 + text_bytes("", summary["rss_sum_peak_bytes"])
+                 + f" over {processes} process{'' if processes == 1 else 'es'}")
+    heaps = summary["heap_peak_per_process_bytes"]
+    if heaps:
+        lines.append(text_bytes("  each child's own heap (tracemalloc): peak max", heaps["max"])
+                     + text_bytes(", median", heaps["median"])
+                     + f" over {heaps['count']} children; each child starts from a copy of the "
+                       "parent's heap (copy-on-write)")
+    return lines
+
+
 def print_summary(run, summary):
     params = run.params
     mode = f" {run.mode}" if run.mode else ""
@@ -1680,8 +2230,8 @@ def print_summary(run, summary):
                 + text_bytes(" (at the end", summary["heap_end_bytes"]) + ");")
     else:
         heap = f"  heap not measured ({TRACEMALLOC_SWITCH}=off);"
-    lines.append(heap + text_bytes(" peak RSS", summary["rss_peak_total_bytes"])
-                 + f" over {processes} process{'' if processes == 1 else 'es'}")
+    lines.append(heap.rstrip(";"))
+    lines.extend(memory_lines(summary, processes))
     threads = (f"  threads peak {summary['threads_peak']} in one process; tasks in flight "
                f"peak {summary['inflight_peak']}")
     if summary["stack_reserved_bytes"]:
@@ -1736,7 +2286,10 @@ def source_commit():
 
 def result_document(run, summary, started_at):
     params, table = run.params, run.table
-    document_params = {"tasks": params.tasks, "jobs": run.jobs(), "seed": params.seed,
+    # a seed from 2^63 is a string of its digits, as iostrat writes it (jansson's integers
+    # are signed 64-bit)
+    seed = params.seed if params.seed < 2**63 else str(params.seed)
+    document_params = {"tasks": params.tasks, "jobs": run.jobs(), "seed": seed,
                        "quiet": params.quiet}
     run.workload.params_json(run, document_params)
     tasks = []
@@ -1754,6 +2307,7 @@ def result_document(run, summary, started_at):
         }
         if table.http_status[i]:
             entry["http_status"] = table.http_status[i]
+        entry.update(memory_task_keys(run, i))
         tasks.append(entry)
     return {
         "iostrat_version": SCHEMA_VERSION,
@@ -1762,7 +2316,8 @@ def result_document(run, summary, started_at):
         "mode": run.mode,
         "command": params.command,
         "started_at": started_at,
-        "interrupted": {signal.SIGINT: "SIGINT", signal.SIGTERM: "SIGTERM"}.get(run.stop_signal),
+        "interrupted": {signal.SIGINT: "SIGINT", signal.SIGTERM: "SIGTERM",
+                        signal.SIGHUP: "SIGHUP"}.get(run.stop_signal),
         "harness_error": run.harness_message,
         "params": document_params,
         "host": host_document(),
@@ -1772,15 +2327,56 @@ def result_document(run, summary, started_at):
 
 
 class ResultFile:
-    """The result document's file: a temporary file beside it, opened before any task runs (so
-    a folder that cannot be written is found at once), renamed over it when complete."""
+    """The result document's file, as iostrat's (bench/result.c): checked before any task runs
+    (a folder, the --urls input, a name too long are refused), a temporary file in the target's
+    folder (held open, so a folder renamed mid-run is noticed), renamed over the target when
+    complete. A device or FIFO is written in place: a rename would replace it."""
 
-    def __init__(self, path):
-        self.path = path
-        folder = os.path.dirname(os.path.abspath(path))
-        self.fd, self.temp_path = tempfile.mkstemp(prefix=os.path.basename(path) + ".tmp.",
-                                                   dir=folder)
-        os.fchmod(self.fd, 0o644)
+    TEMP_SUFFIX_LEN = len(".tmp.") + 8  # tempfile's random part is 8 letters
+
+    def __init__(self, path, input_path=None):
+        import stat  # pylint: disable=import-outside-toplevel
+        self.path, self.fd, self.temp_name, self.dir_fd, self.in_place = path, -1, None, -1, False
+        try:
+            target = os.stat(path)
+        except FileNotFoundError:
+            target = None
+        if target is not None and input_path is not None:
+            with contextlib.suppress(OSError):
+                given = os.stat(input_path)
+                if (given.st_dev, given.st_ino) == (target.st_dev, target.st_ino):
+                    raise UsageError(f"--json {path} is the --urls file: the result would "
+                                     "overwrite the input")
+        if target is not None and stat.S_ISDIR(target.st_mode):
+            raise UsageError(f"--json {path}: a folder, not a file")
+        if target is not None and not stat.S_ISREG(target.st_mode):
+            try:  # O_NONBLOCK: a FIFO with no reader fails (ENXIO) instead of hanging
+                self.fd = os.open(path, os.O_WRONLY | os.O_NOCTTY | os.O_NONBLOCK | os.O_CLOEXEC)
+            except OSError as err:
+                why = "a FIFO with no reader" if err.errno == errno_module().ENXIO else \
+                    os.strerror(err.errno)
+                raise UsageError(f"--json {path}: cannot write there: {why}") from None
+            os.set_blocking(self.fd, True)
+            self.in_place = True
+            return
+        self.dir_path, self.name = os.path.split(path)
+        self.dir_path = self.dir_path or "."
+        if self.name in ("", ".", ".."):
+            raise UsageError(f"--json {path}: names a folder, not a file")
+        try:
+            self.dir_fd = os.open(self.dir_path, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+            self.dir_stat = os.fstat(self.dir_fd)
+            if len(os.fsencode(self.name)) > 255:
+                raise OSError(errno_module().ENAMETOOLONG, os.strerror(errno_module().ENAMETOOLONG))
+            prefix = os.fsencode(self.name)[:255 - self.TEMP_SUFFIX_LEN]
+            self.fd, temp_path = tempfile.mkstemp(prefix=os.fsdecode(prefix) + ".tmp.",
+                                                  dir=self.dir_path)
+            self.temp_name = os.path.basename(temp_path)
+            os.fchmod(self.fd, 0o644)
+        except OSError as err:
+            self.discard()
+            raise UsageError(f"--json {path}: cannot write there: "
+                             f"{os.strerror(err.errno)}") from None
 
     def commit(self, document):
         try:
@@ -1789,24 +2385,54 @@ class ResultFile:
                 json.dump(document, out, indent=1, allow_nan=False)
                 out.write("\n")
                 out.flush()
-                os.fsync(out.fileno())
-            os.replace(self.temp_path, self.path)
-            self.temp_path = None
+                if not self.in_place:
+                    os.fsync(out.fileno())
+            if not self.in_place:
+                self.put_in_place()
         except (OSError, ValueError) as err:
             print(f"{PROGRAM}: writing {self.path}: {describe_os_error(err)}", file=sys.stderr)
             self.discard()
             return False
-        return True
+        return self.in_place or self.temp_name is None and self.moved_to is None
+
+    moved_to = None  # where the folder went when it was renamed mid-run
+
+    def put_in_place(self):
+        held = os.fstat(self.dir_fd)
+        try:
+            now = os.stat(self.dir_path)
+            same = (now.st_dev, now.st_ino) == (held.st_dev, held.st_ino) and held.st_nlink > 0
+        except OSError:
+            same = False
+        if not same:
+            now_at = os.readlink(f"/proc/self/fd/{self.dir_fd}")
+            if held.st_nlink == 0 or now_at.endswith(" (deleted)"):
+                raise OSError(errno_module().ENOENT,
+                              f"the folder {self.dir_path} was removed during the run")
+            self.moved_to = now_at
+        os.replace(self.temp_name, self.name, src_dir_fd=self.dir_fd, dst_dir_fd=self.dir_fd)
+        self.temp_name = None
+        if self.moved_to is not None:
+            print(f"{PROGRAM}: --json {self.path}: the folder {self.dir_path} was renamed during "
+                  f"the run: the result is in {self.moved_to}/{self.name}", file=sys.stderr)
 
     def discard(self):
         """Closes and removes the temporary file, unless it has become the result."""
         if self.fd >= 0:
             os.close(self.fd)
             self.fd = -1
-        if self.temp_path is not None:
+        if self.temp_name is not None:
             with contextlib.suppress(OSError):
-                os.unlink(self.temp_path)
-            self.temp_path = None
+                os.unlink(self.temp_name, dir_fd=self.dir_fd)
+            self.temp_name = None
+        if self.dir_fd >= 0:
+            os.close(self.dir_fd)
+            self.dir_fd = -1
+
+
+def errno_module():
+    import errno  # pylint: disable=import-outside-toplevel
+    return errno
 
 
 # ----------------------------------------------------------------------------------------------
@@ -1823,16 +2449,40 @@ def install_signal_handlers(run):
 
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGHUP, on_signal)  # a closed terminal stops the run as SIGTERM does
+
+
+def open_standard_descriptors():
+    """Descriptors 0-2 closed by the caller (`>&-`) would be taken by the next open(): the
+    result's file would become standard output. /dev/null takes them."""
+    for fd in (0, 1, 2):
+        try:
+            os.fstat(fd)
+        except OSError:
+            os.open(os.devnull, os.O_RDONLY if fd == 0 else os.O_WRONLY)  # the lowest: fd
+    if sys.stdout is None:
+        sys.stdout = open(1, "w", encoding="utf-8", closefd=False)  # pylint: disable=consider-using-with
+    if sys.stderr is None:
+        sys.stderr = open(2, "w", encoding="utf-8", closefd=False)  # pylint: disable=consider-using-with
 
 
 def main(argv):
+    open_standard_descriptors()
     try:
         params = parse_command_line(argv)
     except UsageError as err:
         print(f"{PROGRAM}: {err}", file=sys.stderr)
         return EXIT_USAGE
     if isinstance(params, str):
-        sys.stdout.write(params)
+        try:
+            sys.stdout.write(params)
+            sys.stdout.flush()
+        except OSError as err:
+            silence_stdout()
+            if err.errno != errno_module().EPIPE:
+                print(f"{PROGRAM}: writing standard output: {os.strerror(err.errno)}",
+                      file=sys.stderr)
+                return EXIT_FAILED
         return EXIT_OK
     why = params.strategy.unavailable(params.workload)
     if why is not None:
@@ -1846,15 +2496,16 @@ def main(argv):
         preload.append("aiohttp")
     for module in preload:
         importlib.import_module(module)
+    if params.strategy.forks:
+        libc()  # loaded once here, so a child's prctl (die_with_parent) costs no import
     stack_bytes = thread_stack_bytes() if not params.strategy.forks else 0
 
     result = None
     if params.json_path is not None:
         try:
-            result = ResultFile(params.json_path)
-        except OSError as err:
-            print(f"{PROGRAM}: --json {params.json_path}: cannot write there: "
-                  f"{os.strerror(err.errno)}", file=sys.stderr)
+            result = ResultFile(params.json_path, params.urls_file)
+        except UsageError as err:
+            print(f"{PROGRAM}: {err}", file=sys.stderr)
             return EXIT_USAGE
     try:
         return run_and_report(params, result, stack_bytes)
@@ -1867,19 +2518,24 @@ def run_and_report(params, result, stack_bytes):
     """Prepares the workload, runs the strategy, prints the summary and writes the result
     document (when there is a result file): returns the exit status."""
     run = Run(params)
+    install_signal_handlers(run)  # Ctrl-C while the set is made or --urls read: a result
     try:
         params.workload.prepare(run)
+        stopped_early = False
     except UsageError as err:
-        print(f"{PROGRAM}: {err}", file=sys.stderr)
-        params.workload.cleanup(run)
-        return EXIT_USAGE
+        if not run.stop_signal:
+            print(f"{PROGRAM}: {err}", file=sys.stderr)
+            params.workload.cleanup(run)
+            return EXIT_USAGE
+        stopped_early = True
+    except Stopped:
+        stopped_early = True
 
     # Everything the run allocates from here on is traced, as the tutorial does; the modules
     # and the task table (a mapping, like iostrat's) were loaded and made before.
-    if os.environ.get(TRACEMALLOC_SWITCH, "on") != "off":
+    if os.environ.get(TRACEMALLOC_SWITCH, "on") != "off" and not stopped_early:
         tracemalloc.start()
-    install_signal_handlers(run)
-    if not params.quiet:
+    if not params.quiet and not stopped_early:
         run.write(f"Parent PID: {os.getpid()}\nSeed: {params.seed}\n")
     with contextlib.suppress(OSError, ValueError):
         sys.stdout.flush()
@@ -1887,7 +2543,10 @@ def run_and_report(params, result, stack_bytes):
     run.usage_start = usage_now()
     run.start_ns = time.monotonic_ns()
     try:
-        params.strategy.run(run)
+        if stopped_early:
+            run.cancel_pending()
+        else:
+            params.strategy.run(run)
     except Stopped:
         run.stop_now()
     run.end_ns = time.monotonic_ns()
@@ -1900,8 +2559,11 @@ def run_and_report(params, result, stack_bytes):
     print_summary(run, summary)
     if not run.stdout_gone:
         params.workload.print_summary(run, summary["wall_s"])
-    with contextlib.suppress(OSError, ValueError):
+    try:
         sys.stdout.flush()
+    except (OSError, ValueError) as err:
+        run.stdout_failed(err)
+        silence_stdout()
     if run.harness_message is not None:
         print(f"{PROGRAM}: {run.harness_message}", file=sys.stderr)
     if run.stop_signal:
@@ -1915,6 +2577,10 @@ def run_and_report(params, result, stack_bytes):
         status = EXIT_FAILED
     else:
         status = EXIT_OK
+    if run.stdout_error:
+        print(f"{PROGRAM}: writing standard output: {os.strerror(run.stdout_error)}",
+              file=sys.stderr)
+        status = EXIT_FAILED if status == EXIT_OK else status
     if result is not None:
         document = result_document(run, summary, started_at)
         if not result.commit(document) and status == EXIT_OK:
@@ -1923,4 +2589,12 @@ def run_and_report(params, result, stack_bytes):
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    EXIT_STATUS = main(sys.argv[1:])
+    if threading.active_count() > 1:
+        # a pool's workers still in tasks that a signal cancelled: the interpreter would
+        # join them at exit (they are not daemons); the run is over and its result written
+        with contextlib.suppress(OSError, ValueError):
+            sys.stdout.flush()
+            sys.stderr.flush()
+        os._exit(EXIT_STATUS)
+    sys.exit(EXIT_STATUS)

@@ -89,6 +89,15 @@ static void parses_durations(void **state)
 	assert_false(units_parse_duration("", &ns));
 	assert_false(units_parse_duration("1e400", &ns));
 	assert_false(units_parse_duration("nan", &ns));
+	/* decimal only: strtod alone takes hex and hex floats */
+	assert_false(units_parse_duration("0x10", &ns));
+	assert_false(units_parse_duration("0x1p3", &ns));
+	assert_false(units_parse_duration("inf", &ns));
+	assert_false(units_parse_duration("1e", &ns));
+	assert_true(units_parse_duration("1e3ms", &ns));
+	assert_int_equal(ns, 1000000000LL);
+	assert_true(units_parse_duration(".5", &ns));
+	assert_int_equal(ns, 500000000LL);
 }
 
 static void parses_sizes_and_counts(void **state)
@@ -107,12 +116,17 @@ static void parses_sizes_and_counts(void **state)
 	assert_false(units_parse_size("abc", &bytes));
 	assert_false(units_parse_size("4Q", &bytes));
 	assert_false(units_parse_size("0.3", &bytes));
+	assert_false(units_parse_size("0x10", &bytes));
+	assert_false(units_parse_size("0x1p4", &bytes));
 	assert_true(units_parse_long("42", 1, 100, &count));
 	assert_int_equal(count, 42);
 	assert_false(units_parse_long("0", 1, 100, &count));
 	assert_false(units_parse_long("-5", 1, 100, &count));
 	assert_false(units_parse_long("abc", 1, 100, &count));
 	assert_false(units_parse_long("12abc", 1, 100, &count));
+	assert_false(units_parse_long("+5", 1, 100, &count));
+	assert_false(units_parse_long(" 5", 1, 100, &count));
+	assert_false(units_parse_long("0x10", 1, 100, &count));
 	assert_false(units_parse_long("99999999999999999999", 1, 100, &count));
 }
 
