@@ -141,8 +141,10 @@ class Writer:
             if n > 1:
                 left = i / n
                 out.append("set lmargin at screen %.3f" % (left + 0.09))
-                out.append("set rmargin at screen %.3f" % (left + 0.68 / n))
-                out.append("set key at screen %.3f, screen 0.90" % (left + 0.70 / n))
+                out.append("set rmargin at screen %.3f" % (left + 0.64 / n))
+                out.append("set key at screen %.3f, screen 0.90" % (left + 0.66 / n))
+                if i > 0:
+                    out.append("unset ylabel")  # the first panel's says it for both
             clauses = []
             for j, s in enumerate(p.series):
                 if not s.rows:
