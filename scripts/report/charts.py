@@ -140,7 +140,7 @@ class Writer:
             self._axes(p)
             if n > 1:
                 left = i / n
-                out.append("set lmargin at screen %.3f" % (left + 0.09))
+                out.append("set lmargin at screen %.3f" % (left + 0.115))
                 out.append("set rmargin at screen %.3f" % (left + 0.64 / n))
                 out.append("set key at screen %.3f, screen 0.90" % (left + 0.66 / n))
                 if i > 0:
