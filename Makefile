@@ -47,10 +47,10 @@ CORE_SRC := $(wildcard bench/core/*.c) $(wildcard bench/workloads/*.c) \
 CORE_OBJ := $(CORE_SRC:%.c=$(BUILD)/obj/%.o)
 UNIT_SRC := $(wildcard tests/unit/*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
-PROGRAMS := $(BUILD)/iostrat $(BUILD)/iostrat-bare $(BUILD)/iostrat-bare-lean $(if $(wildcard bench/report.c),$(BUILD)/iostrat-report)
+PROGRAMS := $(BUILD)/iostrat $(BUILD)/iostrat-bare $(BUILD)/iostrat-bare-lean
 TEST_TOOLS := $(BUILD)/tests/json-get
 
-.PHONY: all test unit bench bench-core deps install uninstall clean format help test-tools
+.PHONY: all test unit bench sample bench-core deps install uninstall clean format help test-tools
 all: $(PROGRAMS)
 test-tools: $(TEST_TOOLS) $(UNIT_BIN)
 
@@ -74,9 +74,6 @@ $(BUILD)/obj/bench/bare-lean.o: bench/bare.c
 $(BUILD)/iostrat-bare-lean: $(BUILD)/obj/bench/bare-lean.o $(BUILD)/obj/bench/core/units.o
 	$(CC) $(ALL_LDFLAGS) $^ -lm -o $@
 
-$(BUILD)/iostrat-report: $(BUILD)/obj/bench/report.o
-	$(CC) $(ALL_LDFLAGS) $^ $(LIBS) -o $@
-
 $(BUILD)/tests/json-get: tests/tools/json-get.c
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) $< $(LIBS) -o $@
@@ -93,9 +90,15 @@ unit: $(UNIT_BIN)
 test: deps
 	@tests/run
 
-bench: deps all
+# The sweep, the charts and the report (scripts/report) in a new folder under reports/.
+bench: deps all $(TEST_TOOLS)
 	BENCH=$(BENCH) IOSTRAT=$(BUILD)/iostrat IOSTRAT_BARE=$(BUILD)/iostrat-bare \
-		IOSTRAT_REPORT=$(BUILD)/iostrat-report scripts/bench
+		JSON_GET=$(BUILD)/tests/json-get scripts/bench
+
+# reports/sample made anew: a real BENCH=sample run, kept without its logs.
+sample: deps all $(TEST_TOOLS)
+	BENCH=sample IOSTRAT=$(BUILD)/iostrat IOSTRAT_BARE=$(BUILD)/iostrat-bare \
+		JSON_GET=$(BUILD)/tests/json-get IOSTRAT_SAMPLE_DIR=reports/sample scripts/bench
 
 bench-core: all
 	IOSTRAT=$(BUILD)/iostrat IOSTRAT_BARE=$(BUILD)/iostrat-bare \
@@ -120,7 +123,8 @@ clean:
 help:
 	@echo "make            build build/iostrat and its helpers"
 	@echo "make test       install what is missing, then unit, end-to-end and sanitizer tests"
-	@echo "make bench      install what is missing, sweep, chart and report (BENCH=quick|full)"
+	@echo "make bench      install what is missing, sweep, chart and report (BENCH=quick|full|tiny)"
+	@echo "make sample     reports/sample made anew from a real BENCH=sample run"
 	@echo "make bench-core the core speed and memory benchmark (overheads beside bare costs)"
 	@echo "make deps       install the Debian packages the project needs (as root)"
 	@echo "make install    install into PREFIX (default /usr/local), DESTDIR honoured"
