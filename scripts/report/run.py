@@ -26,6 +26,11 @@ MEMORY_KEYS = (
 )
 
 
+def _memory_measured(doc):
+    """The run read its processes' memory (IOSTRAT_MEMORY was not off)."""
+    return (doc.get("summary") or {}).get("memory_total_bytes") is not None
+
+
 def _read_json(path):
     """A JSON document, or its gzip-compressed copy (PATH.gz: reports/sample keeps those)."""
     try:
@@ -175,13 +180,32 @@ class Run:
         return [(n, self.docs[(workload, strategy, n)])
                 for n in self.counts(workload, strategy)]
 
-    def summary_spread(self, workload, strategy, count, key):
+    def timing_docs(self, workload, strategy, count):
+        """The documents to take times from: those of runs that did not read their own
+        memory (IOSTRAT_MEMORY=off: 150 us a child process, which would count as the
+        strategy's), when there are two or more; else every one."""
         docs = self.docs.get((workload, strategy, count), [])
+        off = [d for d in docs if not _memory_measured(d)]
+        return off if len(off) >= 2 else docs
+
+    def memory_docs(self, workload, strategy, count):
+        """The documents to take memory from: those of runs that measured it, when any."""
+        docs = self.docs.get((workload, strategy, count), [])
+        on = [d for d in docs if _memory_measured(d)]
+        return on or docs
+
+    def summary_spread(self, workload, strategy, count, key):
+        """A summary figure over the runs: a memory figure (..._bytes) from the runs that
+        measured memory, any other (times) from those that did not read it."""
+        if key.endswith("_bytes"):
+            docs = self.memory_docs(workload, strategy, count)
+        else:
+            docs = self.timing_docs(workload, strategy, count)
         return figures.Spread([(d.get("summary") or {}).get(key) for d in docs])
 
     def overhead_per_task(self, workload, strategy, count):
         """In-program wall minus ideal, over tasks: the one definition of overhead."""
-        docs = self.docs.get((workload, strategy, count), [])
+        docs = self.timing_docs(workload, strategy, count)
         vals = []
         for d in docs:
             s = d.get("summary") or {}
@@ -191,7 +215,8 @@ class Run:
 
     def memory_key(self, workload, strategy):
         """The best memory figure every document of this strategy has, and what it counts."""
-        docs = [d for n, ds in self.points(workload, strategy) for d in ds]
+        docs = [d for n in self.counts(workload, strategy)
+                for d in self.memory_docs(workload, strategy, n)]
         for key, counts in MEMORY_KEYS:
             if docs and all(isinstance((d.get("summary") or {}).get(key), (int, float))
                             for d in docs):
@@ -202,7 +227,7 @@ class Run:
         return self.summary_spread(workload, strategy, count, key)
 
     def per_task_cpu(self, workload, strategy, count):
-        docs = self.docs.get((workload, strategy, count), [])
+        docs = self.timing_docs(workload, strategy, count)
         vals = []
         for d in docs:
             s = d.get("summary") or {}
@@ -214,7 +239,7 @@ class Run:
         """Per-task lateness: a task's time from its start to its end beyond what it asked
         to wait (its delay_s; the server's hold for http); the q-quantile over the tasks of
         each run, then the Spread over the runs."""
-        docs = self.docs.get((workload, strategy, count), [])
+        docs = self.timing_docs(workload, strategy, count)
         hold = float(self.meta.get("http_delay_s") or 0)
         vals = []
         for d in docs:
@@ -232,7 +257,7 @@ class Run:
         return figures.Spread(vals)
 
     def throughput(self, workload, strategy, count):
-        docs = self.docs.get((workload, strategy, count), [])
+        docs = self.timing_docs(workload, strategy, count)
         return figures.Spread([figures.throughput(workload, d) for d in docs])
 
     def command(self, workload, strategy, count):
