@@ -29,7 +29,11 @@ doc="$test_tmp/bounded.json"
 "$IOSTRAT" threads sleep -n 40 -j 7 --delay 20ms --json "$doc" >"$test_tmp/bounded.out" 2>&1
 check "--jobs 7: exit 0" test $? -eq 0
 check "--jobs 7: at most 7 in flight" test "$(json_get "$doc" summary.inflight_peak)" -eq 7
-check "--jobs 7: never more than 8 threads (7 and main)" test "$(json_get "$doc" summary.threads_peak)" -le $((8 + extra))
+# pthread_join() returns when the kernel clears the thread's tid, early in its exit and
+# before it leaves the process's list of threads: the count taken after the next
+# pthread_create() can still see that one exiting thread.
+check "--jobs 7: never more than 8 threads (7 and main), and one that is exiting" \
+	test "$(json_get "$doc" summary.threads_peak)" -le $((9 + extra))
 check "--jobs 7: every start and done line whole (80 lines)" \
 	test "$(grep -cE $'^Time: .*\t\tTask [0-9]+(, PID: [0-9]+, TID: [0-9]+, Delay: 0.02 seconds\\.\\.\\.|: Done\\.)$' "$test_tmp/bounded.out")" -eq 80
 
