@@ -652,6 +652,7 @@ static enum cli_action take_positionals(int argc, char **argv,
 	params->serial = (params->strategy->flags & STRATEGY_SERIAL) != 0;
 	params->tasks_in_children =
 	    (params->strategy->flags & STRATEGY_FORKS) != 0;
+	params->file_pool = (params->strategy->flags & STRATEGY_FILE_POOL) != 0;
 	return CLI_RUN;
 }
 

@@ -45,6 +45,7 @@ struct params {
 	const char *strategy_name;	 /* as typed: for the log and the result document */
 	bool serial;			 /* the strategy runs one task at a time */
 	bool tasks_in_children;		 /* the strategy runs tasks in child processes */
+	bool file_pool; /* the strategy reads files in a pool: --pool, --inline */
 	const struct workload *workload;
 	long tasks;	       /* -n */
 	long jobs;	       /* -j: most tasks in flight; 0 on the command line means "all" */
