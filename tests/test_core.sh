@@ -187,10 +187,15 @@ else
 	echo "skip - --json on a device node: mknod needs root"
 fi
 mkfifo "$test_tmp/result.fifo"
-timeout 10 cat "$test_tmp/result.fifo" >"$test_tmp/fifo-read.json" &
+cat "$test_tmp/result.fifo" >"$test_tmp/fifo-read.json" &
 reader=$!
+for _ in $(seq 50); do # until the reader has the FIFO open
+	readlink "/proc/$reader/fd/"* 2>/dev/null | grep -q result.fifo && break
+	sleep 0.1
+done
 "$IOSTRAT" threads sleep -n 2 --delay 1ms -q --json "$test_tmp/result.fifo" >/dev/null 2>&1
 status=$?
+[ "$status" -eq 0 ] || kill "$reader" 2>/dev/null
 wait "$reader"
 check "--json on a FIFO: exit 0, the FIFO stays a FIFO" test "$status" -eq 0 -a -p "$test_tmp/result.fifo"
 check "--json on a FIFO: the reader got the document" test "$(json_get "$test_tmp/fifo-read.json" tasks.#)" -eq 2
