@@ -210,7 +210,10 @@ check "--json with a 255-byte name: no temporary file left" \
 mkdir "$test_tmp/before"
 "$IOSTRAT" threads sleep -n 2 --delay 600ms -q --json "$test_tmp/before/r.json" >/dev/null 2>"$test_tmp/moved.err" &
 pid=$!
-sleep 0.3
+for _ in $(seq 50); do # until the run has its temporary file in the folder
+	[ -n "$(find "$test_tmp/before" -name 'r.json.tmp.*')" ] && break
+	sleep 0.1
+done
 mv "$test_tmp/before" "$test_tmp/after"
 wait "$pid"
 status=$?

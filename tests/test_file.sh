@@ -215,7 +215,11 @@ check "--size 1T: refused at once, exit 2, nothing written" \
 	>/dev/null 2>"$test_tmp/making.err" &
 pid=$!
 test_cleanups+=("kill -KILL $pid 2>/dev/null")
-sleep 0.3
+for _ in $(seq 50); do # until the file is being written
+	[ -e "$test_tmp/making/f0000000" ] && break
+	sleep 0.1
+done
+sleep 0.1
 started=$(date +%s%N)
 kill -INT "$pid"
 wait "$pid"

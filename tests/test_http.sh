@@ -247,7 +247,11 @@ mkfifo "$test_tmp/urls.fifo"
 timeout 20 "$IOSTRAT" epoll http -n 3 --urls "$test_tmp/urls.fifo" --json "$test_tmp/fifo.json" \
 	>/dev/null 2>"$test_tmp/fifo.err" &
 pid=$!
-sleep 0.3
+for _ in $(seq 50); do # until it waits in open(): its result file is there, then a moment
+	[ -n "$(find "$test_tmp" -maxdepth 1 -name 'fifo.json.tmp.*')" ] && break
+	sleep 0.1
+done
+sleep 0.2
 kill -INT "$pid"
 wait "$pid"
 status=$?

@@ -418,7 +418,11 @@ else
 	timeout 20 "$IOSTRAT_PY" python-threads http -n 3 --urls "$test_tmp/urls.fifo" \
 		--json "$test_tmp/fifo.json" >/dev/null 2>"$test_tmp/fifo.err" &
 	pid=$!
-	sleep 0.5
+	for ((tries = 0; tries < 50; tries++)); do # its result file is made before it waits
+		[ -n "$(find "$test_tmp" -maxdepth 1 -name 'fifo.json.tmp.*')" ] && break
+		sleep 0.1
+	done
+	sleep 0.3
 	kill -INT "$pid"
 	wait "$pid"
 	status=$?
@@ -486,7 +490,11 @@ mkdir "$test_tmp/before"
 "$IOSTRAT_PY" python-threads sleep -n 2 --delay 1 -q --json "$test_tmp/before/r.json" \
 	>/dev/null 2>"$test_tmp/moved.err" &
 pid=$!
-sleep 0.6
+for ((tries = 0; tries < 50; tries++)); do # until the run has its temporary file there
+	[ -n "$(find "$test_tmp/before" -name 'r.json.tmp.*')" ] && break
+	sleep 0.1
+done
+sleep 0.2
 mv "$test_tmp/before" "$test_tmp/after"
 wait "$pid"
 status=$?
@@ -527,12 +535,7 @@ if [ "$(get seedmax params.seed)" = 18446744073709551615 ] &&
 else
 	fail "--seed 2^64-1: a string of its digits in the result, as iostrat writes it"
 fi
-"$IOSTRAT_PY" python-processes sleep -n 4 --delay 5 -q --json "$test_tmp/hup.json" >/dev/null 2>&1 &
-pid=$!
-sleep 1
-kill -HUP "$pid"
-wait "$pid"
-status=$?
+stopped hup HUP "$IOSTRAT_PY" python-processes sleep -n 4 --delay 5
 if [ "$status" -eq 129 ] && [ "$(get hup interrupted)" = SIGHUP ]; then
 	pass "SIGHUP: exit 129 (was $status), a result that says so"
 else
