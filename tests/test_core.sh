@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # test_core.sh - end-to-end tests of the core: the sleep workload under blocking, processes,
-# threads and epoll; the tutorial's lines; the result document; bad arguments; a fork or
-# thread limit reached part-way; Ctrl-C and SIGTERM in the middle of a run.
+# threads and epoll; the tutorial's lines; the result document; bad arguments and the option
+# table (--list --format tsv); closed or full standard output, --json on a device, a FIFO, a
+# folder, a long name, a folder renamed mid-run; a fork or thread limit reached part-way and the
+# thread peak against /proc; Ctrl-C, SIGTERM and SIGHUP in the middle of a run; a parent killed.
 # sanitize: yes
 set -u
 cd "$(dirname "$0")/.." || exit 1

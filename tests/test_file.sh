@@ -2,7 +2,8 @@
 # test_file.sh - the file workload end to end: every strategy reads a small set warm and cold
 # and checks it; the set is made once and reused; epoll's pool and inline modes; bad options;
 # damaged files (deleted, truncated, altered, swapped); a full disk while the set is made; the
-# descriptor limit; Ctrl-C while the pool reads.
+# descriptor limit; a set larger than the free space; Ctrl-C while the set is made and while the
+# pool reads.
 # sanitize: yes
 set -u
 cd "$(dirname "$0")/.." || exit 2

@@ -3,7 +3,9 @@
 # every strategy on small cases of sleep, file and http writes a result document in iostrat's
 # schema with every task and prints the tutorial's lines; processes run in other PIDs, threads
 # in other TIDs, asyncio in one thread; the same seed gives iostrat's delays; bad arguments,
-# failed tasks and signals end with iostrat's exit statuses; the file set is iostrat's.
+# failed tasks and signals end with iostrat's exit statuses; the file set is iostrat's; hostile
+# input (bounded --urls, odd --json targets, closed or full stdout, non-ASCII digits) is refused
+# or survived as iostrat refuses or survives it.
 set -u
 cd "$(dirname "$0")/.." || exit 1
 source tests/lib.sh
