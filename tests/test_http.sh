@@ -3,7 +3,9 @@
 # here in a private run folder and stopped at the end): listings printed under every strategy,
 # keep-alive in blocking, one thread in epoll, the default target found from the server's run
 # folder, and every fault: refused, 404/500, not JSON, cut short, never answering, a name that
-# does not resolve, bad URLs and files, more requests in flight than descriptors allow.
+# does not resolve (in a network namespace of its own), bad URLs and files, hostile --urls
+# sources (/dev/zero, a FIFO, a huge file), a stale pid file, more requests in flight than
+# descriptors allow, Ctrl-C in threads.
 # sanitize: yes
 set -u
 cd "$(dirname "$0")/.." || exit 1
