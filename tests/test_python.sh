@@ -449,6 +449,31 @@ else
 	wait "$other" 2>/dev/null
 fi
 
+# ---- threads_peak against the kernel's count seen from outside, while thread creation fails
+# part-way (as nobody, ulimit -u): counted after each start, the peak cannot be missed
+if [ "$(id -u)" -eq 0 ] && command -v setpriv >/dev/null; then
+	chmod 777 "$test_tmp"
+	setpriv --reuid=nobody --regid=nogroup --clear-groups --inh-caps=-all bash -c \
+		"ulimit -u 12 && exec '$IOSTRAT_PY' python-threads sleep -n 40 --delay 1.5 -q --json '$test_tmp/peak.json'" \
+		>/dev/null 2>&1 &
+	pid=$!
+	outside=0
+	for _ in $(seq 25); do
+		seen=$(awk '/^Threads:/ { print $2 }' "/proc/$pid/status" 2>/dev/null)
+		[ "${seen:-0}" -gt "$outside" ] && outside=$seen
+		sleep 0.05
+	done
+	wait "$pid"
+	peak=$(get peak summary.threads_peak)
+	if [ "$outside" -gt 2 ] && [ "$peak" -ge "$outside" ]; then
+		pass "python-threads at the process limit: threads_peak $peak is at least what /proc showed ($outside)"
+	else
+		fail "python-threads at the process limit: threads_peak $peak is at least what /proc showed ($outside)"
+	fi
+else
+	echo "skip - the process-limit check needs root (to run as nobody with ulimit -u)"
+fi
+
 # ---- hostile surroundings: closed or full stdout, odd --json targets, numbers, signals ------
 "$IOSTRAT_PY" python-threads sleep -n 2 --delay 10ms --json "$test_tmp/closed.json" >&- 2>"$test_tmp/closed.err"
 status=$?
