@@ -27,18 +27,15 @@ struct cli_state {
 	bool format_set; /* --format was given */
 };
 
-/* One command-line option. Adding an option is adding a row (and its parser).
- */
+/* One command-line option. Adding an option is adding a row to cli_options[]
+ * (and its parser): getopt_long's table, --help and the checks follow. */
 struct cli_option {
-	const char *name; /* long name, without the leading "--" */
-	char short_name;  /* -x, or 0 */
-	const char *arg;  /* the argument's name in --help, NULL for a switch */
-	unsigned workloads; /* WORKLOAD_BIT()s it applies to, or ALL_WORKLOADS
-			     */
-	unsigned strategy_flags; /* applies to strategies with one of these
-				    enum strategy_flags, or to all when 0 */
-	const char *strategies;	 /* applies to these strategies (names, comma
-				    separated), or to all when NULL */
+	const char *name;   /* long name, without the leading "--" */
+	char short_name;    /* -x, or 0 */
+	const char *arg;    /* the argument's name in --help; NULL: a switch */
+	unsigned workloads; /* WORKLOAD_BIT()s it applies to, ALL_WORKLOADS */
+	unsigned strategy_flags; /* only strategies with one of these flags */
+	const char *strategies;	 /* only these ("poll,coroutines"); NULL: all */
 	const char *excludes;	 /* another option it cannot be given with */
 	const char *help;     /* for --help; '\n' starts a continuation line */
 	const char *expected; /* what a good argument is, for the message */
@@ -727,6 +724,7 @@ static enum cli_action take_positionals(int argc, char **argv,
 	params->serial = (params->strategy->flags & STRATEGY_SERIAL) != 0;
 	params->tasks_in_children =
 	    (params->strategy->flags & STRATEGY_FORKS) != 0;
+	params->file_pool = (params->strategy->flags & STRATEGY_FILE_POOL) != 0;
 	return CLI_RUN;
 }
 

@@ -84,12 +84,43 @@ static int exit_status(const struct run *run, const struct summary *summary)
 	return 0;
 }
 
+/* After the run: the workload's cleanup, the summary on stdout, what went wrong
+ * on stderr, the result document. Returns the exit status. */
+static int report_run(struct run *run, const struct summary_start *start,
+		      struct result_file *result)
+{
+	struct summary summary;
+	int status;
+
+	if (run->params.workload->cleanup != NULL)
+		run->params.workload->cleanup(run);
+	summary_compute(run, start, &summary);
+	summary_print(run, &summary, stdout);
+	if (run->harness_message[0] != '\0')
+		fprintf(stderr, "iostrat: %s\n", run->harness_message);
+	if (run_stop_signal != 0)
+		fprintf(stderr,
+			"iostrat: stopped by %s; %ld of %ld tasks finished\n",
+			run_signal_name(run_stop_signal),
+			summary.tasks_ok + summary.tasks_failed,
+			run->params.tasks);
+	status = exit_status(run, &summary);
+	if (check_stdout() < 0 && status == 0)
+		status = 1;
+	if (run->params.json_path != NULL) {
+		json_t *doc = summary_document(run, &summary);
+		if (doc == NULL || result_commit(result, doc) < 0)
+			status = status == 0 ? 1 : status;
+		json_decref(doc);
+	}
+	return status;
+}
+
 int main(int argc, char **argv)
 {
 	struct run run = {0};
 	struct result_file result = RESULT_FILE_INIT;
 	struct summary_start start;
-	struct summary summary;
 	const char *why;
 	int status = 2; /* bad arguments, nothing ran */
 	int err;
@@ -149,28 +180,7 @@ int main(int argc, char **argv)
 	run.threads_end = run_count_threads();
 
 out_result:
-	if (run.params.workload->cleanup != NULL)
-		run.params.workload->cleanup(&run);
-	summary_compute(&run, &start, &summary);
-	summary_print(&run, &summary, stdout);
-	if (run.harness_message[0] != '\0')
-		fprintf(stderr, "iostrat: %s\n", run.harness_message);
-	if (run_stop_signal != 0)
-		fprintf(stderr,
-			"iostrat: stopped by %s; %ld of %ld tasks finished\n",
-			run_signal_name(run_stop_signal),
-			summary.tasks_ok + summary.tasks_failed,
-			run.params.tasks);
-
-	status = exit_status(&run, &summary);
-	if (check_stdout() < 0 && status == 0)
-		status = 1;
-	if (run.params.json_path != NULL) {
-		json_t *doc = summary_document(&run, &summary);
-		if (doc == NULL || result_commit(&result, doc) < 0)
-			status = status == 0 ? 1 : status;
-		json_decref(doc);
-	}
+	status = report_run(&run, &start, &result);
 	goto out;
 
 out_cleanup:

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # test_core.sh - end-to-end tests of the core: the sleep workload under blocking, processes,
-# threads and epoll; the tutorial's lines; the result document; bad arguments; a fork or
-# thread limit reached part-way; Ctrl-C and SIGTERM in the middle of a run.
+# threads and epoll; the tutorial's lines; the result document; bad arguments and the option
+# table (--list --format tsv); closed or full standard output, --json on a device, a FIFO, a
+# folder, a long name, a folder renamed mid-run; a fork or thread limit reached part-way and the
+# thread peak against /proc; Ctrl-C, SIGTERM and SIGHUP in the middle of a run; a parent killed.
 # sanitize: yes
 set -u
 cd "$(dirname "$0")/.." || exit 1
@@ -196,6 +198,7 @@ for _ in $(seq 200); do
 done
 "$IOSTRAT" threads sleep -n 2 --delay 1ms -q --json "$test_tmp/result.fifo" >/dev/null 2>&1
 status=$?
+[ "$status" -eq 0 ] || kill "$reader" 2>/dev/null
 wait "$reader"
 check "--json on a FIFO: exit 0, the FIFO stays a FIFO" test "$status" -eq 0 -a -p "$test_tmp/result.fifo"
 check "--json on a FIFO: the reader got the document" test "$(json_get "$test_tmp/fifo-read.json" tasks.#)" -eq 2
@@ -210,7 +213,10 @@ check "--json with a 255-byte name: no temporary file left" \
 mkdir "$test_tmp/before"
 "$IOSTRAT" threads sleep -n 2 --delay 600ms -q --json "$test_tmp/before/r.json" >/dev/null 2>"$test_tmp/moved.err" &
 pid=$!
-sleep 0.3
+for _ in $(seq 50); do # until the run has its temporary file in the folder
+	[ -n "$(find "$test_tmp/before" -name 'r.json.tmp.*')" ] && break
+	sleep 0.1
+done
 mv "$test_tmp/before" "$test_tmp/after"
 wait "$pid"
 status=$?

@@ -2,7 +2,8 @@
 # test_file.sh - the file workload end to end: every strategy reads a small set warm and cold
 # and checks it; the set is made once and reused; epoll's pool and inline modes; bad options;
 # damaged files (deleted, truncated, altered, swapped); a full disk while the set is made; the
-# descriptor limit; Ctrl-C while the pool reads.
+# descriptor limit; a set larger than the free space; Ctrl-C while the set is made and while the
+# pool reads.
 # sanitize: yes
 set -u
 cd "$(dirname "$0")/.." || exit 2
@@ -76,6 +77,8 @@ check "the printed summary gives the bytes, the throughput and the cache state" 
 check "the result document carries the file parameters" \
 	[ "$(get threads-warm params.size_bytes)" = "$size_bytes" -a "$(get threads-warm params.block_bytes)" = 4096 -a \
 	"$(get threads-warm params.cache)" = warm -a "$(get threads-warm params.dir)" = "$set_dir" ]
+check "the result has no pool where the strategy reads files without one (params.pool null)" \
+	[ "$(get threads-warm params.pool)" = null -a "$(get threads-warm params.inline)" = null ]
 check "processes: each task ran in its own process" [ "$(get processes-cold 'tasks.*.pid' | sort -u | wc -l)" = "$n" ]
 
 # --- epoll: regular files refuse epoll, so a pool of threads or the loop itself reads ---
@@ -92,6 +95,7 @@ run pool epoll file "${common[@]}" --pool 3
 check "epoll shows that epoll_ctl refuses a regular file with EPERM" \
 	grep -q "epoll_ctl(EPOLL_CTL_ADD, f0000000): Operation not permitted" "$test_tmp/pool.out"
 threads=$(get pool summary.threads_peak)
+check "epoll --pool 3: params.pool is 3 in the result" [ "$(get pool params.pool)" = 3 ]
 check "epoll --pool 3: the mode is pool, and 3 worker threads are seen beside the loop" \
 	[ "$(get pool mode)" = pool -a "$threads" -ge 4 -a "$threads" -le $((4 + extra)) -a "$(status_of pool)" = 0 ]
 check "epoll pool: the files were read by worker threads, not by the loop" \
@@ -212,7 +216,11 @@ check "--size 1T: refused at once, exit 2, nothing written" \
 	>/dev/null 2>"$test_tmp/making.err" &
 pid=$!
 test_cleanups+=("kill -KILL $pid 2>/dev/null")
-sleep 0.3
+for _ in $(seq 50); do # until the file is being written
+	[ -e "$test_tmp/making/f0000000" ] && break
+	sleep 0.1
+done
+sleep 0.1
 started=$(date +%s%N)
 kill -INT "$pid"
 wait "$pid"

@@ -3,7 +3,9 @@
 # here in a private run folder and stopped at the end): listings printed under every strategy,
 # keep-alive in blocking, one thread in epoll, the default target found from the server's run
 # folder, and every fault: refused, 404/500, not JSON, cut short, never answering, a name that
-# does not resolve, bad URLs and files, more requests in flight than descriptors allow.
+# does not resolve (in a network namespace of its own), bad URLs and files, hostile --urls
+# sources (/dev/zero, a FIFO, a huge file), a stale pid file, more requests in flight than
+# descriptors allow, Ctrl-C in threads.
 # sanitize: yes
 set -u
 cd "$(dirname "$0")/.." || exit 1
@@ -247,7 +249,11 @@ mkfifo "$test_tmp/urls.fifo"
 timeout 20 "$IOSTRAT" epoll http -n 3 --urls "$test_tmp/urls.fifo" --json "$test_tmp/fifo.json" \
 	>/dev/null 2>"$test_tmp/fifo.err" &
 pid=$!
-sleep 0.3
+for _ in $(seq 50); do # until it waits in open(): its result file is there, then a moment
+	[ -n "$(find "$test_tmp" -maxdepth 1 -name 'fifo.json.tmp.*')" ] && break
+	sleep 0.1
+done
+sleep 0.2
 kill -INT "$pid"
 wait "$pid"
 status=$?

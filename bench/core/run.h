@@ -58,6 +58,8 @@ struct params {
 					    document */
 	bool serial;		/* the strategy runs one task at a time */
 	bool tasks_in_children; /* the strategy runs tasks in child processes */
+	bool file_pool; /* the strategy reads files in a pool: --pool, --inline
+			 */
 	const struct workload *workload;
 	long tasks; /* -n */
 	long jobs;  /* -j: most tasks in flight; 0 on the command line means

@@ -829,8 +829,13 @@ static void file_params_json(const struct run *run, json_t *params)
 	json_object_set_new(
 	    params, "cache",
 	    json_string(p->cache == CACHE_WARM ? "warm" : "cold"));
-	json_object_set_new(params, "pool", json_integer(p->pool_threads));
-	json_object_set_new(params, "inline", json_boolean(p->inline_reads));
+	/* null where the strategy has no file pool: the options do not apply */
+	json_object_set_new(params, "pool",
+			    p->file_pool ? json_integer(p->pool_threads)
+					 : json_null());
+	json_object_set_new(params, "inline",
+			    p->file_pool ? json_boolean(p->inline_reads)
+					 : json_null());
 	json_object_set_new(params, "check",
 			    json_string(p->check_off ? "off" : "on"));
 }

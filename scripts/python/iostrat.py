@@ -475,6 +475,16 @@ class Run:
             self.memory.sampled_at_finish = True
             self.memory.sample_parent()
 
+    def thread_started(self):
+        """After each thread start: the count only grows then, so the peak cannot be missed.
+        The link count of /proc/self/task is the kernel's thread count plus 2: one O(1) stat(),
+        as iostrat counts (bench/core/run.c)."""
+        try:
+            threads = os.stat("/proc/self/task").st_nlink - 2
+        except OSError:
+            threads = count_threads()
+        self.threads_peak = max(self.threads_peak, threads)
+
     def sample_threads(self, force=False):
         now = time.monotonic_ns()
         if not force and now - self.threads_sampled_ns < THREAD_SAMPLE_INTERVAL_NS:
@@ -1493,6 +1503,7 @@ def run_threads(run):
                 threads[started] = thread
                 started += 1
                 run.inflight_add(1)
+                run.thread_started()
                 continue
             if not threads:
                 break
