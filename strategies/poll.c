@@ -173,7 +173,6 @@ static int wait_select(struct loop *loop, const struct timespec *timeout)
 /* The sources' set-ups and handlers, below the loop. */
 static int file_setup(struct loop *loop);
 static int http_setup(struct loop *loop);
-static void http_bound_jobs(struct run *run);
 static int on_http_socket(struct loop *loop, int fd, short revents);
 
 /* ---- the loop ------------------------------------------------------------ */
@@ -245,7 +244,7 @@ static int poll_run(struct run *run)
 	int result = -1;
 
 	if (kind == WORKLOAD_HTTP)
-		http_bound_jobs(run);
+		run_bound_jobs(run, SOCKET_RESERVE, "sockets");
 	run->mode = loop.use_select ? "select" : NULL;
 	if (kind == WORKLOAD_FILE && loop.use_select)
 		run->mode =
@@ -392,31 +391,6 @@ static int http_setup(struct loop *loop)
 {
 	loop->http = loop_http_init(loop->run, &http_backend, loop);
 	return loop->http != NULL ? 0 : -1;
-}
-
-/* Each in-flight request holds a socket: more than the descriptor limit allows
- * would fail with EMFILE, so --jobs is bounded, and says so (as the file
- * workload does). */
-static void http_bound_jobs(struct run *run)
-{
-	struct rlimit limit;
-
-	if (getrlimit(RLIMIT_NOFILE, &limit) < 0 ||
-	    limit.rlim_cur == RLIM_INFINITY)
-		return;
-	long most = (long)limit.rlim_cur - SOCKET_RESERVE;
-	if (most < 1)
-		most = 1;
-	if (run_jobs(run) <= most)
-		return;
-	fprintf(
-	    stderr,
-	    "iostrat: --jobs %ld: %s would hold more sockets open at once than "
-	    "the "
-	    "descriptor limit (ulimit -n %ld) allows; running %ld at once\n",
-	    run_jobs(run), run->params.strategy_name, (long)limit.rlim_cur,
-	    most);
-	run->params.jobs = most;
 }
 
 /* --select with more sockets than FD_SETSIZE allows is refused before the run.

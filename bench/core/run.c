@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -187,6 +188,28 @@ int run_fail(struct run *run, int err, const char *fmt, ...)
 		  args);
 	va_end(args);
 	return -1;
+}
+
+void run_bound_jobs(struct run *run, long reserve, const char *what)
+{
+	struct rlimit limit;
+
+	if (run->params.tasks_in_children ||
+	    getrlimit(RLIMIT_NOFILE, &limit) < 0 ||
+	    limit.rlim_cur == RLIM_INFINITY)
+		return;
+	long most = (long)limit.rlim_cur - reserve;
+	if (most < 1)
+		most = 1;
+	if (run_jobs(run) <= most)
+		return;
+	fprintf(stderr,
+		"iostrat: --jobs %ld: %s would hold more %s open at once than "
+		"the descriptor limit (ulimit -n %ld) allows; running %ld at "
+		"once\n",
+		run_jobs(run), run->params.strategy_name, what,
+		(long)limit.rlim_cur, most);
+	run->params.jobs = most;
 }
 
 long run_jobs(const struct run *run)

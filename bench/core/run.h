@@ -183,6 +183,11 @@ void run_task_blocking(struct run *run, struct task *task);
 int run_fail(struct run *run, int err, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
+/* Tasks in flight that each hold a descriptor (what: "files", "sockets")
+ * in this process: --jobs is bounded to the descriptor limit less reserve,
+ * and the run says so. Nothing for a strategy whose tasks run in children. */
+void run_bound_jobs(struct run *run, long reserve, const char *what);
+
 /* The effective number of tasks in flight the strategy may use. */
 long run_jobs(const struct run *run);
 

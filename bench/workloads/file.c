@@ -743,38 +743,13 @@ static void measure_resident(struct run *run)
 		: 0;
 }
 
-/* Threads and an event loop hold their tasks' files in one process: more in
- * flight than the descriptor limit allows would fail with EMFILE, so --jobs is
- * bounded, and says so. */
-static void bound_jobs(struct run *run)
-{
-	struct rlimit limit;
-
-	if (run->params.tasks_in_children ||
-	    getrlimit(RLIMIT_NOFILE, &limit) < 0 ||
-	    limit.rlim_cur == RLIM_INFINITY)
-		return;
-	long most = (long)limit.rlim_cur - FD_RESERVE;
-	if (most < 1)
-		most = 1;
-	if (run_jobs(run) <= most)
-		return;
-	fprintf(
-	    stderr,
-	    "iostrat: --jobs %ld: %s would hold more files open at once than "
-	    "the "
-	    "descriptor limit (ulimit -n %ld) allows; running %ld at once\n",
-	    run_jobs(run), run->params.strategy_name, (long)limit.rlim_cur,
-	    most);
-	run->params.jobs = most;
-}
-
 static int file_prepare(struct run *run)
 {
 	if (open_set(run) < 0)
 		return -1;
 	run->workload_state = &file_set;
-	bound_jobs(run);
+	/* threads and an event loop hold their tasks' files in one process */
+	run_bound_jobs(run, FD_RESERVE, "files");
 	set_cache_state(run);
 	measure_resident(run);
 	if (run->params.cache == CACHE_COLD &&
